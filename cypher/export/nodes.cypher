@@ -1,0 +1,7 @@
+// Export one label as of a time (page by page); nodes without a time are timeless
+// template: node
+// params: as_of, skip, limit
+MATCH (n:__LABEL__)
+WHERE $as_of IS NULL OR n.__TIME__ IS NULL OR n.__TIME__ <= $as_of
+RETURN n.__KEY__ AS __KEY__, __PROPS__
+SKIP $skip LIMIT $limit

@@ -1,0 +1,7 @@
+// Export one relationship type as of a time (page by page)
+// template: rel
+// params: as_of, skip, limit
+MATCH (a:__SRC__)-[r:__TYPE__]->(b:__DST__)
+WHERE $as_of IS NULL OR r.__TIME__ <= $as_of
+RETURN a.__SRC_KEY__ AS src, b.__DST_KEY__ AS dst, __PROPS__
+SKIP $skip LIMIT $limit

@@ -1,0 +1,31 @@
+"""Project exceptions. The command line turns each into one clear line plus a hint."""
+
+from __future__ import annotations
+
+
+class FraudringError(Exception):
+    """Base class: an error a user can act on. ``hint`` says what to do about it."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class StoreError(FraudringError):
+    """The graph store could not be reached or refused a statement."""
+
+
+class ValidationError(FraudringError):
+    """Input tables have problems; ``problems`` lists them (file, row, column, why)."""
+
+    def __init__(self, message: str, problems: list | None = None, hint: str | None = None):
+        super().__init__(message, hint)
+        self.problems = problems or []
+
+
+class MappingError(FraudringError):
+    """A mapping file is malformed or does not fit the input tables."""
+
+
+class ConfigError(FraudringError):
+    """A command-line option, environment variable or config value is wrong."""

@@ -1,0 +1,210 @@
+"""``fraudring build``: validate input tables, map them to the graph, write it with batched MERGE.
+
+Order of work is what keeps the store safe: every table is read and validated before the first
+write, so bad input leaves the store as it was. Writes are ``UNWIND $rows … MERGE`` per label and
+relationship type (nodes first, so relationships find both ends); re-running the same input
+changes nothing, and a later file with new rows adds only those.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from graph_build import cypher, schema
+from graph_build.errors import ValidationError
+from graph_build.frames import GraphFrames
+from graph_build.graph_map import tables_to_frames
+from graph_build.stores.base import DEFAULT_BATCH, GraphStore
+from graph_build.tables import RawTable, find_tables, read_table
+from graph_build.validate import ValidationResult, validate_tables, write_rejects
+
+MAX_PROBLEMS_SHOWN = 10
+
+
+@dataclass
+class BuildReport:
+    """What a build read, rejected and wrote."""
+
+    rows_read: int = 0
+    rows_rejected: int = 0
+    rows_written: int = 0
+    nodes: dict[str, int] = field(default_factory=dict)
+    relationships: dict[str, int] = field(default_factory=dict)
+    rejects_file: str | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def _column(frame: pd.DataFrame, name: str) -> list:
+    """A column as Python values with None for missing (the falkordb client inlines params)."""
+    values = frame[name]
+    if pd.api.types.is_float_dtype(values.dtype) and not isinstance(values.dtype, pd.Float64Dtype):
+        arr = values.to_numpy()
+        return [None if v != v else float(v) for v in arr.tolist()]
+    obj = values.astype(object)
+    return obj.where(values.notna(), None).tolist()
+
+
+def node_rows(frame: pd.DataFrame, label: str) -> list[dict]:
+    """Rows for ``build/merge_nodes*``: key, props without missing values (and first_seen)."""
+    spec = schema.node(label)
+    with_first_seen = spec.time == "first_seen"
+    props = [p for p in spec.properties if not (with_first_seen and p == "first_seen")]
+    keys = _column(frame, spec.key)
+    columns = {p: _column(frame, p) for p in props if p in frame.columns}
+    rows = []
+    for i, key in enumerate(keys):
+        row: dict[str, Any] = {
+            "key": key,
+            "props": {p: col[i] for p, col in columns.items() if col[i] is not None},
+        }
+        rows.append(row)
+    if with_first_seen:
+        for row, first in zip(rows, _column(frame, "first_seen"), strict=True):
+            row["first_seen"] = None if first is None else int(first)
+    return rows
+
+
+def rel_rows(frame: pd.DataFrame, rel_type: str) -> list[dict]:
+    """Rows for ``build/merge_rels*``: src, dst and properties (or times when aggregated)."""
+    spec = schema.rel(rel_type)
+    src, dst = _column(frame, "src"), _column(frame, "dst")
+    if spec.aggregated:
+        first = frame["first_seen"].to_numpy(dtype=np.int64).tolist()
+        last = frame["last_seen"].to_numpy(dtype=np.int64).tolist()
+        times = frame["times"].tolist()
+        return [
+            {"src": s, "dst": d, "first_seen": f, "last_seen": la, "times": t}
+            for s, d, f, la, t in zip(src, dst, first, last, times, strict=True)
+        ]
+    columns = {p: _column(frame, p) for p in spec.properties if p in frame.columns}
+    return [
+        {"src": s, "dst": d, "props": {p: col[i] for p, col in columns.items()
+                                       if col[i] is not None}}
+        for i, (s, d) in enumerate(zip(src, dst, strict=True))
+    ]
+
+
+def write_plan(frames: GraphFrames) -> Iterator[tuple[str, str, list[dict]]]:
+    """(what, statement text, rows) for every label then every relationship type."""
+    for label in schema.NODES:
+        frame = frames.nodes.get(label)
+        if frame is None or frame.empty:
+            continue
+        name = ("build/merge_nodes_first_seen" if schema.node(label).time == "first_seen"
+                else "build/merge_nodes")
+        yield label, cypher.render(name, label=label), node_rows(frame, label)
+    for rel_type, spec in schema.RELATIONSHIPS.items():
+        frame = frames.rels.get(rel_type)
+        if frame is None or frame.empty:
+            continue
+        name = "build/merge_rels_aggregated" if spec.aggregated else "build/merge_rels"
+        yield rel_type, cypher.render(name, rel_type=rel_type), rel_rows(frame, rel_type)
+
+
+def read_input(data_dir: str | Path, mapping: str | Path | None = None) -> dict[str, RawTable]:
+    """The canonical raw tables of a data folder, through a mapping file when one is given."""
+    if mapping:
+        from graph_build.mapping import apply_mapping
+
+        return apply_mapping(mapping, data_dir)
+    return {name: read_table(path, name) for name, path in find_tables(data_dir).items()}
+
+
+def _progress_bar(total: int, desc: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="row", file=sys.stderr, leave=False,
+                disable=not sys.stderr.isatty(), mininterval=0.5)
+
+
+def check_input(
+    data_dir: str | Path,
+    mapping: str | Path | None = None,
+    lenient: bool = False,
+    rejects: str | Path | None = None,
+) -> tuple[ValidationResult, str | None]:
+    """Read and validate; write the rejects file when there are problems.
+
+    Raises:
+        ValidationError: problems were found and ``lenient`` is off; the message names the
+            first ones and the rejects file.
+    """
+    raw = read_input(data_dir, mapping)
+    result = validate_tables(raw, lenient=lenient)
+    rejects_file = None
+    if result.problems:
+        target = Path(rejects) if rejects else Path(data_dir) / "rejects.csv"
+        rejects_file = str(write_rejects(result.problems, raw, target))
+        if not lenient:
+            shown = "\n  ".join(str(p) for p in result.problems[:MAX_PROBLEMS_SHOWN])
+            more = len(result.problems) - MAX_PROBLEMS_SHOWN
+            tail = f"\n  … and {more} more" if more > 0 else ""
+            raise ValidationError(
+                f"{len(result.problems)} problem(s) in the input; nothing was written:\n  "
+                f"{shown}{tail}",
+                result.problems,
+                hint=f"every bad row is listed in {rejects_file}; fix them, or pass --lenient "
+                "to load the good rows only",
+            )
+    return result, rejects_file
+
+
+def build(
+    data_dir: str | Path,
+    store: GraphStore,
+    mapping: str | Path | None = None,
+    lenient: bool = False,
+    rejects: str | Path | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    log=None,
+) -> BuildReport:
+    """Validate the tables of ``data_dir`` and merge them into ``store``.
+
+    Args:
+        data_dir: folder with canonical tables, or the source files of ``mapping``.
+        store: the graph store to write to.
+        mapping: a YAML mapping file for other layouts (see :mod:`graph_build.mapping`).
+        lenient: load the good rows and reject the rest (default: reject the whole input).
+        rejects: where to write the rejects CSV (default ``DATA_DIR/rejects.csv``).
+        batch_size: rows per ``UNWIND`` statement.
+        log: callable for progress lines (default: print to stderr).
+    """
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    report = BuildReport()
+    t0 = time.perf_counter()
+    result, report.rejects_file = check_input(data_dir, mapping, lenient, rejects)
+    report.rows_read, report.rows_rejected = result.total_rows, result.rejected_rows
+    if result.problems:
+        log(f"lenient: rejected {result.rejected_rows} of {result.total_rows} rows "
+            f"({len(result.problems)} problems), listed in {report.rejects_file}")
+    t1 = time.perf_counter()
+    frames = tables_to_frames(result.tables)
+    store.ensure_schema()
+    t2 = time.perf_counter()
+    plan = list(write_plan(frames))
+    total = sum(len(rows) for _, _, rows in plan)
+    t3 = time.perf_counter()
+    bar = _progress_bar(total, "build")
+    for what, query, rows in plan:
+        bar.set_description(f"build {what}")
+        store.write_rows(query, rows, batch_size=batch_size, progress=bar.update)
+        log(f"  {what:<14} {len(rows):>10,} rows")
+        report.rows_written += len(rows)
+    bar.close()
+    t4 = time.perf_counter()
+    report.nodes = {k: v for k, v in frames.summary()["nodes"].items() if v}
+    report.relationships = {k: v for k, v in frames.summary()["relationships"].items() if v}
+    report.seconds = {"validate": t1 - t0, "map": (t2 - t1) + (t3 - t2), "write": t4 - t3,
+                      "total": t4 - t0}
+    return report

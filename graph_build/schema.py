@@ -1,0 +1,315 @@
+"""The schema as data: canonical input tables and the property graph derived from them.
+
+Everything that becomes a label, a relationship type or a property name in Cypher comes from
+here (the whitelist) and never from input data: labels and types cannot be query parameters, so
+they are spliced into query text, and only these constants may be spliced.
+
+Tables are declared once (key, columns, time columns, foreign keys); node labels and
+relationship types are derived from them (relbench's "schema as data").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnType = Literal["str", "int", "float", "time", "bool"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a canonical table.
+
+    Args:
+        name: column name in the canonical table.
+        type: logical type; ``time`` is parsed to epoch milliseconds (UTC).
+        required: a value must be present in every row.
+        min: smallest valid value for numeric columns (inclusive).
+    """
+
+    name: str
+    type: ColumnType = "str"
+    required: bool = False
+    min: float | None = None
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    """``column`` of this table refers to the key of ``table``."""
+
+    column: str
+    table: str
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A canonical input table.
+
+    Args:
+        name: file stem (``users`` -> ``users.csv`` / ``users.parquet``).
+        columns: the known columns; anything else is an "unknown column" problem.
+        key: primary key columns (unique together), or ``()`` for none.
+        foreign_keys: references to other tables' keys (checked for dangling values).
+        optional: the table may be absent from a data folder.
+    """
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    optional: bool = False
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+TABLES: dict[str, TableSpec] = {
+    t.name: t
+    for t in (
+        TableSpec(
+            "users",
+            (
+                Column("user_id", required=True),
+                Column("created_at", "time", required=True),
+                Column("country"),
+                Column("email_domain"),
+            ),
+            key=("user_id",),
+        ),
+        TableSpec(
+            "devices",
+            (Column("device_id", required=True), Column("os"), Column("browser")),
+            key=("device_id",),
+            optional=True,
+        ),
+        TableSpec(
+            "products",
+            (
+                Column("product_id", required=True),
+                Column("category"),
+                Column("price", "float", min=0),
+            ),
+            key=("product_id",),
+        ),
+        TableSpec(
+            "addresses",
+            (Column("address_id", required=True), Column("country"), Column("postcode")),
+            key=("address_id",),
+            optional=True,
+        ),
+        TableSpec(
+            "payments",
+            (
+                Column("payment_id", required=True),
+                Column("kind"),
+                Column("bin"),
+                Column("issuer_country"),
+            ),
+            key=("payment_id",),
+            optional=True,
+        ),
+        TableSpec(
+            "events",
+            (
+                Column("user_id", required=True),
+                Column("ts", "time", required=True),
+                Column("device_id"),
+                Column("ip"),
+                Column("event_type"),
+            ),
+            foreign_keys=(ForeignKey("user_id", "users"),),
+        ),
+        TableSpec(
+            "orders",
+            (
+                Column("order_id", required=True),
+                Column("user_id", required=True),
+                Column("created_at", "time", required=True),
+                Column("amount", "float", required=True, min=0),
+                Column("status"),
+                Column("device_id"),
+                Column("ip"),
+                Column("address_id"),
+                Column("payment_id"),
+            ),
+            key=("order_id",),
+            foreign_keys=(
+                ForeignKey("user_id", "users"),
+                ForeignKey("address_id", "addresses", required=False),
+                ForeignKey("payment_id", "payments", required=False),
+            ),
+        ),
+        TableSpec(
+            "order_items",
+            (
+                Column("order_id", required=True),
+                Column("product_id", required=True),
+                Column("quantity", "int", required=True, min=1),
+                Column("price", "float", min=0),
+            ),
+            key=("order_id", "product_id"),
+            foreign_keys=(ForeignKey("order_id", "orders"), ForeignKey("product_id", "products")),
+            optional=True,
+        ),
+        TableSpec(
+            "labels",
+            (
+                Column("entity", required=True),
+                Column("id", required=True),
+                Column("is_fraud", "bool", required=True),
+                Column("labeled_at", "time"),
+            ),
+            key=("entity", "id"),
+            optional=True,
+        ),
+    )
+}
+
+# Tables in dependency order (referenced tables first) for validation and loading.
+TABLE_ORDER: tuple[str, ...] = (
+    "users",
+    "devices",
+    "products",
+    "addresses",
+    "payments",
+    "events",
+    "orders",
+    "order_items",
+    "labels",
+)
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """A node label, its unique key property and its other properties.
+
+    ``time`` names the property that says when the node came into being (``created_at`` or
+    ``first_seen``); export as of T keeps only nodes whose time is <= T.
+    """
+
+    label: str
+    key: str
+    properties: tuple[str, ...]
+    time: str | None = None
+    scored: bool = False
+
+
+@dataclass(frozen=True)
+class RelSpec:
+    """A relationship type between two labels.
+
+    ``aggregated`` relationships collapse many timestamped observations (events, orders) into
+    one edge carrying ``first_seen``, ``last_seen`` and ``count``; others carry ``properties``.
+    """
+
+    type: str
+    source: str
+    target: str
+    properties: tuple[str, ...] = ()
+    aggregated: bool = False
+    time: str | None = None
+
+
+NODES: dict[str, NodeSpec] = {
+    n.label: n
+    for n in (
+        NodeSpec("User", "user_id", ("created_at", "country", "email_domain"), "created_at", True),
+        NodeSpec("Device", "device_id", ("first_seen", "os", "browser"), "first_seen", True),
+        NodeSpec("IP", "ip", ("first_seen",), "first_seen", True),
+        NodeSpec("Product", "product_id", ("category", "price")),
+        NodeSpec(
+            "Order",
+            "order_id",
+            ("created_at", "amount", "status"),
+            "created_at",
+            True,
+        ),
+        NodeSpec("Address", "address_id", ("first_seen", "country", "postcode"), "first_seen"),
+        NodeSpec(
+            "PaymentMethod",
+            "payment_id",
+            ("first_seen", "kind", "bin", "issuer_country"),
+            "first_seen",
+        ),
+    )
+}
+
+AGGREGATE_PROPS = ("first_seen", "last_seen", "count")
+
+RELATIONSHIPS: dict[str, RelSpec] = {
+    r.type: r
+    for r in (
+        RelSpec("USED_DEVICE", "User", "Device", AGGREGATE_PROPS, True, "first_seen"),
+        RelSpec("USED_IP", "User", "IP", AGGREGATE_PROPS, True, "first_seen"),
+        RelSpec("PLACED", "User", "Order", ("created_at",), False, "created_at"),
+        RelSpec("CONTAINS", "Order", "Product", ("quantity", "price", "created_at"), False,
+                "created_at"),
+        RelSpec("FROM_DEVICE", "Order", "Device", ("created_at",), False, "created_at"),
+        RelSpec("FROM_IP", "Order", "IP", ("created_at",), False, "created_at"),
+        RelSpec("SHIPPED_TO", "Order", "Address", ("created_at",), False, "created_at"),
+        RelSpec("PAID_WITH", "Order", "PaymentMethod", ("created_at",), False, "created_at"),
+    )
+}
+
+# Labels and types written by scoring (DESIGN §3); part of the whitelist too.
+SCORING_LABELS = ("Flagged", "FraudRing", "ScoringRun", "RescoreLock")
+SCORING_RELATIONSHIPS = ("MEMBER_OF",)
+SCORED_LABELS: tuple[str, ...] = tuple(n.label for n in NODES.values() if n.scored)
+
+# Every label with a unique key: graph nodes plus the ones scoring writes.
+KEYED_LABELS: dict[str, str] = {
+    **{n.label: n.key for n in NODES.values()},
+    "FraudRing": "ring_id",
+    "ScoringRun": "run_id",
+    "RescoreLock": "name",
+}
+
+# Entities that can carry investigator verdicts / ground-truth labels.
+LABELLED_ENTITIES = {"user": "User", "order": "Order"}
+
+
+def node(label: str) -> NodeSpec:
+    """Return the spec of a whitelisted node label, or raise ``KeyError``."""
+    if label not in NODES:
+        raise KeyError(f"{label!r} is not a node label of the schema")
+    return NODES[label]
+
+
+def rel(rel_type: str) -> RelSpec:
+    """Return the spec of a whitelisted relationship type, or raise ``KeyError``."""
+    if rel_type not in RELATIONSHIPS:
+        raise KeyError(f"{rel_type!r} is not a relationship type of the schema")
+    return RELATIONSHIPS[rel_type]
+
+
+def is_whitelisted_identifier(name: str) -> bool:
+    """True if ``name`` may be spliced into Cypher text as a label or relationship type."""
+    return (
+        name in NODES
+        or name in RELATIONSHIPS
+        or name in SCORING_LABELS
+        or name in SCORING_RELATIONSHIPS
+    )
+
+
+@dataclass
+class SchemaSummary:
+    """A JSON-able description of the schema, stored in checkpoints so scoring never guesses."""
+
+    nodes: dict[str, list[str]] = field(default_factory=dict)
+    relationships: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def current(cls) -> SchemaSummary:
+        return cls(
+            nodes={n.label: [n.key, *n.properties] for n in NODES.values()},
+            relationships={r.type: [r.source, r.target] for r in RELATIONSHIPS.values()},
+        )

@@ -1,0 +1,136 @@
+"""The embedded store: FalkorDB over the Redis protocol, on a server the project runs itself."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from graph_build import cypher, schema
+from graph_build.errors import StoreError
+from graph_build.stores.base import DEFAULT_BATCH, DEFAULT_PAGE, Progress, Row, batched, paged
+from graph_build.stores.embedded_server import EmbeddedServer
+
+GRAPH_NAME = "fraudring"
+
+
+def _plain(value):
+    """Results hold only scalars, lists and maps here; pass them through as Python values."""
+    return value
+
+
+class FalkorStore:
+    """A :class:`~graph_build.stores.base.GraphStore` on the embedded FalkorDB server.
+
+    Args:
+        home: data folder (default ``FRAUDRING_HOME`` or ``.fraudring``); the server is started
+            when none is running for it and keeps running for later commands
+            (``fraudring db stop`` stops it).
+        graph: graph (key) name inside the server.
+    """
+
+    kind = "falkordb"
+
+    def __init__(self, home: str | Path | None = None, graph: str = GRAPH_NAME) -> None:
+        import falkordb
+
+        self.server = EmbeddedServer(home)
+        info = self.server.start()
+        try:
+            if info.unix_socket:
+                self._db = falkordb.FalkorDB(
+                    unix_socket_path=info.unix_socket, password=info.password
+                )
+            else:
+                self._db = falkordb.FalkorDB(
+                    host="127.0.0.1", port=info.port, password=info.password
+                )
+            self._graph = self._db.select_graph(graph)
+        except Exception as e:  # connection problems surface as many redis exception types
+            raise StoreError(f"cannot connect to the embedded store: {e}") from e
+        self.location = f"embedded ({self.server.home})"
+
+    def _query(self, query: str, params: Row | None, read_only: bool):
+        try:
+            if read_only:
+                return self._graph.ro_query(query, params)
+            return self._graph.query(query, params)
+        except Exception as e:
+            message = str(e).splitlines()[0] if str(e) else type(e).__name__
+            if "empty key" in message.lower() or "invalid graph operation on empty key" in message:
+                return None
+            raise StoreError(f"embedded store refused a statement: {message}") from e
+
+    def read(self, query: str, params: Row | None = None) -> list[Row]:
+        result = self._query(query, params, read_only=True)
+        if result is None:  # graph does not exist yet: nothing to read
+            return []
+        header = [h[1] if isinstance(h, (list, tuple)) else h for h in result.header]
+        header = [h.decode() if isinstance(h, bytes) else h for h in header]
+        return [dict(zip(header, record, strict=True)) for record in result.result_set]
+
+    def read_pages(
+        self, query: str, params: Row | None = None, page_size: int = DEFAULT_PAGE
+    ) -> Iterator[list[Row]]:
+        return paged(self.read, query, params, page_size)
+
+    def write(self, query: str, params: Row | None = None) -> Row:
+        result = self._query(query, params, read_only=False)
+        if result is None:
+            return {}
+        return {
+            "nodes_created": result.nodes_created,
+            "nodes_deleted": result.nodes_deleted,
+            "relationships_created": result.relationships_created,
+            "relationships_deleted": result.relationships_deleted,
+            "properties_set": result.properties_set,
+            "labels_added": result.labels_added,
+            "labels_removed": result.labels_removed,
+        }
+
+    def write_rows(
+        self,
+        query: str,
+        rows: Sequence[Row],
+        batch_size: int = DEFAULT_BATCH,
+        progress: Progress | None = None,
+        params: Row | None = None,
+    ) -> int:
+        sent = 0
+        for batch in batched(rows, batch_size):
+            self.write(query, {**(params or {}), "rows": list(batch)})
+            sent += len(batch)
+            if progress:
+                progress(len(batch))
+        return sent
+
+    def ensure_schema(self) -> None:
+        """A range index and a unique constraint on every node key.
+
+        FalkorDB has no ``IF NOT EXISTS`` for indexes, so "already indexed" is expected on
+        re-runs; unique constraints are created with ``GRAPH.CONSTRAINT`` (asynchronous, and
+        they need the exact-match index first).
+        """
+        for label, key in schema.KEYED_LABELS.items():
+            try:
+                self._graph.query(cypher.render("schema/index_falkordb", label=label))
+            except Exception as e:
+                if "already indexed" not in str(e).lower():
+                    raise StoreError(f"cannot index {label}.{key}: {e}") from e
+            try:
+                self._graph.create_node_unique_constraint(label, key)
+            except Exception as e:
+                if "already exists" not in str(e).lower():
+                    raise StoreError(f"cannot constrain {label}.{key}: {e}") from e
+
+    def clear(self) -> None:
+        try:
+            self._graph.delete()
+        except Exception as e:
+            if "empty key" not in str(e).lower() and "no such" not in str(e).lower():
+                raise StoreError(f"cannot clear the embedded graph: {e}") from e
+
+    def close(self) -> None:
+        try:
+            self._db.connection.close()
+        except Exception:
+            pass

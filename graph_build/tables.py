@@ -1,0 +1,119 @@
+"""Read input tables (CSV or Parquet) as raw text frames that remember where each row came from.
+
+Every value is read as text so that validation, not the reader, decides what is wrong, and every
+row keeps its line number (``_line``) so that a problem can be located in the file a person has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from graph_build import schema
+from graph_build.errors import ValidationError
+
+LINE = "_line"
+SUFFIXES = (".csv", ".parquet")
+
+
+@dataclass
+class RawTable:
+    """One input table as text.
+
+    Attributes:
+        name: canonical table name (``users``, ``orders`` …) or a mapping's source name.
+        file: the path shown in messages.
+        frame: string columns plus ``_line`` (CSV: the physical line, header = 1; Parquet: the
+            1-based row number).
+    """
+
+    name: str
+    file: str
+    frame: pd.DataFrame
+
+
+def _decode_error_line(path: Path, offset: int) -> int:
+    """Line number (1-based) of byte ``offset`` in ``path``."""
+    with open(path, "rb") as f:
+        return f.read(offset).count(b"\n") + 1
+
+
+def read_table(path: str | Path, name: str | None = None) -> RawTable:
+    """Read one CSV (UTF-8) or Parquet file as text columns with line numbers.
+
+    Raises:
+        ValidationError: the file is empty, not UTF-8, or not parseable as CSV.
+    """
+    from graph_build.validate import Problem  # local: validate imports this module
+
+    path = Path(path)
+    name = name or path.stem
+    shown = str(path)
+    if not path.is_file():
+        raise ValidationError(f"{shown}: file not found", [Problem(shown, None, None, "missing")])
+    if path.stat().st_size == 0:
+        raise ValidationError(f"{shown}: empty file", [Problem(shown, None, None, "empty file")])
+    try:
+        if path.suffix == ".parquet":
+            frame = pd.read_parquet(path)
+            frame = frame.astype("string")
+            frame[LINE] = range(1, len(frame) + 1)
+        else:
+            frame = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[""],
+                encoding="utf-8",
+                encoding_errors="strict",
+                skipinitialspace=False,
+            )
+            frame[LINE] = range(2, len(frame) + 2)
+    except UnicodeDecodeError as e:
+        line = _decode_error_line(path, e.start)
+        why = f"not UTF-8 text (byte 0x{e.object[e.start]:02x}); save the file as UTF-8"
+        raise ValidationError(f"{shown}:{line}: {why}", [Problem(shown, line, None, why)]) from e
+    except pd.errors.EmptyDataError as e:
+        raise ValidationError(
+            f"{shown}: empty file", [Problem(shown, None, None, "empty file")]
+        ) from e
+    except (pd.errors.ParserError, ValueError, OSError) as e:
+        why = f"unreadable: {str(e).strip().splitlines()[-1]}"
+        raise ValidationError(f"{shown}: {why}", [Problem(shown, None, None, why)]) from e
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return RawTable(name, shown, frame)
+
+
+def find_tables(data_dir: str | Path) -> dict[str, Path]:
+    """The canonical table files present in ``data_dir`` (``users.csv`` or ``users.parquet``).
+
+    Raises:
+        ValidationError: the folder is missing, holds both forms of a table, or lacks a
+            required table.
+    """
+    from graph_build.validate import Problem
+
+    folder = Path(data_dir)
+    if not folder.is_dir():
+        raise ValidationError(
+            f"{folder}: no such data folder",
+            [Problem(str(folder), None, None, "no such folder")],
+            hint="fraudring generate --out DIR makes one",
+        )
+    found: dict[str, Path] = {}
+    problems = []
+    for name, spec in schema.TABLES.items():
+        paths = [folder / f"{name}{s}" for s in SUFFIXES if (folder / f"{name}{s}").is_file()]
+        if len(paths) > 1:
+            problems.append(Problem(str(folder), None, None,
+                                    f"both {paths[0].name} and {paths[1].name}: keep one"))
+        elif paths:
+            found[name] = paths[0]
+        elif not spec.optional:
+            problems.append(Problem(str(folder / f"{name}.csv"), None, None,
+                                    "required table is missing"))
+    if problems:
+        raise ValidationError(f"{folder}: {problems[0].why}", problems)
+    return found

@@ -1,0 +1,267 @@
+"""Validate raw input tables against the canonical schema before anything is written.
+
+Checks: required tables and columns, unknown columns, types (text -> time / number / bool),
+out-of-range times and amounts, missing required values, duplicate keys and dangling
+references. Every problem is located (file, row, column, why). Validation is vectorised per
+column; a bad row is remembered once with all its reasons.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from graph_build import schema
+from graph_build.tables import LINE, RawTable
+
+# Times outside this window are typos (a year 2206, a seconds value read as ms …).
+MIN_TIME_MS = 946_684_800_000  # 2000-01-01
+FUTURE_SLACK_MS = 366 * 24 * 3600 * 1000
+TRUE_WORDS = {"1", "true", "t", "yes", "y", "1.0"}
+FALSE_WORDS = {"0", "false", "f", "no", "n", "0.0"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem in the input."""
+
+    file: str
+    row: int | None
+    column: str | None
+    why: str
+    value: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.row}" if self.row is not None else "")
+        col = f" column {self.column!r}" if self.column else ""
+        val = f" (value {self.value!r})" if self.value is not None else ""
+        return f"{where}{col}: {self.why}{val}"
+
+
+@dataclass
+class ValidationResult:
+    """Typed canonical tables and what was wrong with the input."""
+
+    tables: dict[str, pd.DataFrame]
+    problems: list[Problem] = field(default_factory=list)
+    rejected_rows: int = 0
+    total_rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _max_time_ms() -> int:
+    return int(time.time() * 1000) + FUTURE_SLACK_MS
+
+
+def parse_times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse ISO-8601 text or integer epoch milliseconds to int64 epoch ms (UTC).
+
+    Returns:
+        (parsed values with <NA> where missing or bad, mask of values that failed to parse).
+    """
+    text = values.astype("string").str.strip()
+    numeric = text.str.fullmatch(r"-?\d+", na=False)
+    out = pd.Series(pd.NA, index=values.index, dtype="Int64")
+    if numeric.any():
+        out[numeric] = pd.to_numeric(text[numeric], errors="coerce").astype("Int64")
+    rest = text.notna() & ~numeric
+    if rest.any():
+        parsed = pd.to_datetime(text[rest], format="ISO8601", utc=True, errors="coerce")
+        ok = parsed.notna()
+        ms = (parsed[ok].astype("int64") // 1_000_000).astype("Int64")
+        # pandas may keep microsecond or nanosecond units; normalise via the datetime value.
+        unit = getattr(parsed.dt, "unit", "ns")
+        if unit != "ns":
+            ms = (parsed[ok].dt.tz_convert(None).to_numpy().astype("datetime64[ms]")
+                  .astype("int64"))
+            ms = pd.Series(ms, index=parsed[ok].index, dtype="Int64")
+        out[ms.index] = ms
+    bad = text.notna() & out.isna()
+    return out, bad
+
+
+def _convert(values: pd.Series, col: schema.Column) -> tuple[pd.Series, pd.Series, str]:
+    """Convert one text column to its type; returns (values, bad mask, why for bad)."""
+    if col.type == "time":
+        parsed, bad = parse_times(values)
+        in_range = parsed.isna() | ((parsed >= MIN_TIME_MS) & (parsed <= _max_time_ms()))
+        out_of_range = ~in_range.fillna(True).astype(bool)
+        bad = bad | out_of_range
+        why = "not a time (ISO-8601 like 2026-03-01T12:00:00Z, or epoch ms after 2000-01-01)"
+        return parsed, bad, why
+    if col.type in ("float", "int"):
+        text = values.astype("string").str.strip()
+        num = pd.to_numeric(text, errors="coerce")
+        bad = text.notna() & (num.isna() | ~np.isfinite(num.fillna(0).astype(float)))
+        if col.type == "int":
+            bad |= num.notna() & (num.fillna(0) % 1 != 0)
+        if col.min is not None:
+            bad |= num.notna() & (num < col.min)
+        kind = "an integer" if col.type == "int" else "a number"
+        why = f"not {kind}" + (f" >= {col.min:g}" if col.min is not None else "")
+        num = num.astype("Int64") if col.type == "int" else num.astype("Float64")
+        return num.where(~bad), bad, why
+    if col.type == "bool":
+        text = values.astype("string").str.strip().str.lower()
+        truthy, falsy = text.isin(TRUE_WORDS), text.isin(FALSE_WORDS)
+        bad = text.notna() & ~(truthy | falsy)
+        out = pd.Series(pd.NA, index=values.index, dtype="boolean")
+        out[truthy.fillna(False)] = True
+        out[falsy.fillna(False)] = False
+        return out, bad, "not a boolean (0/1, true/false)"
+    text = values.astype("string").str.strip()
+    text = text.mask(text == "")
+    return text, pd.Series(False, index=values.index), ""
+
+
+class _Collector:
+    """Problems plus, per table, the set of frame indexes of rows to reject."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+        self.bad_rows: dict[str, set] = {}
+
+    def rows(self, raw: RawTable, mask: pd.Series, column: str, why: str,
+             values: pd.Series | None = None) -> None:
+        if not mask.any():
+            return
+        idx = mask[mask].index
+        self.bad_rows.setdefault(raw.name, set()).update(idx.tolist())
+        lines = raw.frame.loc[idx, LINE].tolist()
+        shown = (values if values is not None else raw.frame[column]).loc[idx].tolist() \
+            if (values is not None or column in raw.frame.columns) else [None] * len(idx)
+        for line, value in zip(lines, shown, strict=True):
+            text = None if value is None or value is pd.NA else str(value)[:80]
+            self.problems.append(Problem(raw.file, int(line), column, why, text))
+
+    def table(self, raw: RawTable, why: str, column: str | None = None, row: int | None = None):
+        self.problems.append(Problem(raw.file, row, column, why))
+        self.bad_rows.setdefault(raw.name, set()).update(raw.frame.index.tolist())
+
+
+def _check_table(raw: RawTable, spec: schema.TableSpec, out: _Collector,
+                 lenient: bool) -> pd.DataFrame | None:
+    frame = raw.frame
+    if len(frame) == 0:
+        out.table(raw, "empty file: no data rows")
+        return None
+    known = set(spec.column_names)
+    for column in frame.columns:
+        if column != LINE and column not in known:
+            if not lenient:
+                out.problems.append(Problem(
+                    raw.file, 1, column,
+                    f"unknown column; {spec.name} has {', '.join(spec.column_names)}"))
+    missing = [c.name for c in spec.columns if c.required and c.name not in frame.columns]
+    if missing:
+        for column in missing:
+            out.table(raw, "required column is missing", column=column, row=1)
+        return None
+    typed = pd.DataFrame(index=frame.index)
+    for col in spec.columns:
+        if col.name not in frame.columns:
+            typed[col.name] = pd.Series(pd.NA, index=frame.index, dtype="object")
+            continue
+        values, bad, why = _convert(frame[col.name], col)
+        out.rows(raw, bad, col.name, why)
+        if col.required:
+            out.rows(raw, values.isna() & ~bad, col.name, "required value is empty")
+        typed[col.name] = values
+    if spec.key:
+        keyed = typed[list(spec.key)]
+        dup = keyed.duplicated(keep="first") & keyed.notna().all(axis=1)
+        if dup.any():
+            first_line = frame[LINE].groupby([typed[k] for k in spec.key]).transform("min")
+            for column in spec.key[:1]:
+                out.rows(raw, dup, column,
+                         "duplicate key (first seen on line "
+                         + ", ".join(sorted({str(v) for v in first_line[dup].head(3)})) + ")")
+    else:
+        # Tables without a key (events): identical rows are the same observation.
+        typed = typed.drop_duplicates()
+    if spec.name == "labels":
+        bad_entity = ~typed["entity"].isin(list(schema.LABELLED_ENTITIES)) & typed["entity"].notna()
+        out.rows(raw, bad_entity.fillna(False), "entity",
+                 f"entity must be one of {sorted(schema.LABELLED_ENTITIES)}")
+    return typed
+
+
+def validate_tables(raw_tables: dict[str, RawTable], lenient: bool = False) -> ValidationResult:
+    """Check and type canonical raw tables.
+
+    Args:
+        raw_tables: canonical table name -> raw text table.
+        lenient: drop unknown columns silently and keep the good rows; bad rows (and rows that
+            reference them) are still listed as problems and left out of ``tables``.
+
+    Returns:
+        The typed tables (only good rows) and every problem found.
+    """
+    out = _Collector()
+    typed: dict[str, pd.DataFrame] = {}
+    total = 0
+    for name in schema.TABLE_ORDER:
+        spec = schema.TABLES[name]
+        raw = raw_tables.get(name)
+        if raw is None:
+            if not spec.optional:
+                out.problems.append(Problem(f"{name}.csv", None, None, "required table is missing"))
+            continue
+        total += len(raw.frame)
+        table = _check_table(raw, spec, out, lenient)
+        if table is None:
+            continue
+        # References resolve only to rows that survived their own checks.
+        for fk in spec.foreign_keys:
+            if fk.column not in table.columns or fk.table not in typed:
+                if fk.required and fk.table not in typed and fk.table in raw_tables:
+                    continue  # the referenced table failed as a whole: already reported
+                if fk.required and fk.table not in raw_tables and fk.column in table.columns:
+                    mask = table[fk.column].notna()
+                    out.rows(raw, mask, fk.column, f"refers to {fk.table}, which is missing")
+                continue
+            target = typed[fk.table]
+            key_col = schema.TABLES[fk.table].key[0]
+            known = pd.Index(target[key_col].dropna().unique())
+            dangling = table[fk.column].notna() & ~table[fk.column].isin(known)
+            out.rows(raw, dangling.fillna(False), fk.column,
+                     f"refers to a {key_col} that {fk.table} does not have")
+        bad = out.bad_rows.get(name, set())
+        typed[name] = table.drop(index=list(bad), errors="ignore") if bad else table
+    rejected = sum(len(v) for v in out.bad_rows.values())
+    return ValidationResult(typed, out.problems, rejected, total)
+
+
+def write_rejects(problems: list[Problem], raw_tables: dict[str, RawTable], path: Path) -> Path:
+    """Write every problem with the offending row's original values to a CSV rejects file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    by_file = {t.file: t for t in raw_tables.values()}
+    lookup: dict[str, pd.DataFrame] = {}
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["file", "row", "column", "why", "value", "raw_row"])
+        for p in problems:
+            raw_row = ""
+            table = by_file.get(p.file)
+            if table is not None and p.row is not None:
+                if p.file not in lookup:
+                    lookup[p.file] = table.frame.set_index(LINE, drop=True)
+                frame = lookup[p.file]
+                if p.row in frame.index:
+                    record = frame.loc[p.row]
+                    if isinstance(record, pd.DataFrame):
+                        record = record.iloc[0]
+                    raw_row = json.dumps({k: (None if pd.isna(v) else str(v))
+                                          for k, v in record.items()})
+            writer.writerow([p.file, "" if p.row is None else p.row, p.column or "", p.why,
+                             "" if p.value is None else p.value, raw_row])
+    return path

@@ -1,0 +1,73 @@
+"""Shared fixtures: a generated graph (a couple of thousand users) in a real embedded store."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+FIXTURE_USERS = 2000
+FIXTURE_SEED = 7
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip marked tests whose resource is absent, saying why."""
+    import torch
+
+    skip = {
+        "neo4j": None if os.environ.get("NEO4J_URI") else
+        "needs a Neo4j server: set NEO4J_URI (docker compose up -d)",
+        "gpu": None if torch.cuda.is_available() else "needs a CUDA GPU",
+        "slow": None if os.environ.get("FRAUDRING_SLOW") else
+        "slow: set FRAUDRING_SLOW=1 to run",
+    }
+    for item in items:
+        for marker, reason in skip.items():
+            if reason and marker in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def generated_dir(tmp_path_factory):
+    """Canonical tables + truth/ for a small generated population (read-only: copy to edit)."""
+    from graph_build.generate import generate
+
+    out = tmp_path_factory.mktemp("generated")
+    generate(out, users=FIXTURE_USERS, seed=FIXTURE_SEED)
+    return out
+
+
+@pytest.fixture()
+def data_copy(generated_dir, tmp_path):
+    """A private, editable copy of the generated tables."""
+    target = tmp_path / "data"
+    shutil.copytree(generated_dir, target)
+    return target
+
+
+def _stop(store) -> None:
+    store.close()
+    store.server.stop()
+
+
+@pytest.fixture()
+def empty_store(tmp_path):
+    """A fresh embedded FalkorDB (its own server and data folder), stopped afterwards."""
+    from graph_build.stores.falkor import FalkorStore
+
+    store = FalkorStore(home=tmp_path / "store")
+    yield store
+    _stop(store)
+
+
+@pytest.fixture(scope="session")
+def built_store(tmp_path_factory, generated_dir):
+    """The generated graph built into an embedded store, shared by read-only tests."""
+    from graph_build.loader import build
+    from graph_build.stores.falkor import FalkorStore
+
+    store = FalkorStore(home=tmp_path_factory.mktemp("built_store"))
+    build(generated_dir, store, log=lambda _msg: None)
+    yield store
+    _stop(store)
