@@ -151,7 +151,7 @@ def _plan_rings(rng: np.random.Generator, n_users: int, t0: int, t1: int) -> dic
     lo = np.array([1 * DAY, 12 * HOUR, 3 * HOUR, 20 * MINUTE, 1 * HOUR])[types]
     hi = np.array([10 * DAY, 5 * DAY, 2 * DAY, 6 * HOUR, 12 * HOUR])[types]
     span = np.minimum(lo + rng.random(n_rings) * (hi - lo), (t1 - t0) // 4).astype(np.int64)
-    first, last = t0 + 3 * DAY, t1 - span - 2 * HOUR
+    first, last = t0 + 3 * DAY, t1 - span - 4 * HOUR
     start = (first + rng.random(n_rings) * np.maximum(last - first, 0)).astype(np.int64)
     order = np.argsort(start, kind="stable")
     return {"size": sizes[order], "type": types[order], "start": start[order],
@@ -161,7 +161,7 @@ def _plan_rings(rng: np.random.Generator, n_users: int, t0: int, t1: int) -> dic
 def _population(rng: np.random.Generator, n: int, t0: int, t1: int) -> dict[str, np.ndarray]:
     """User attributes from the legit distributions (fraud accounts get them too: camouflage)."""
     old = rng.random(n) < 0.55
-    age = np.minimum(rng.exponential(400 * DAY, n), 8 * 365 * DAY)
+    age = rng.exponential(400 * DAY, n) % (8 * 365 * DAY)  # wrap, not clip: no spike at 8y
     created = np.where(old, t0 - HOUR - age, t0 + rng.random(n) ** 0.8 * (t1 - t0))
     return {"created": created.astype(np.int64), "country": _pick(rng, COUNTRY_P, n),
             "email": _pick(rng, EMAIL_P, n), "home_ip": _random_ips(rng, n)}
@@ -250,7 +250,8 @@ def _legit_sessions(rng: np.random.Generator, pop: dict[str, np.ndarray],
     n = len(idx)
     created = pop["created"][idx]
     start = np.maximum(created, t0)
-    end = np.where(rng.random(n) < 0.2, start + rng.random(n) * (t1 - start), t1)
+    last = t1 - HOUR  # leaves room for the session's clicks and checkout inside the window
+    end = np.where(rng.random(n) < 0.2, start + rng.random(n) * (last - start), last)
     end = np.maximum(np.minimum(end, end_cap[idx]), start + MINUTE).astype(np.int64)
     new = created >= t0
     fast = new & (rng.random(n) < 0.3)  # new users who order right at signup: promo look-alikes
@@ -262,7 +263,7 @@ def _legit_sessions(rng: np.random.Generator, pop: dict[str, np.ndarray],
     S, u = len(loc), idx[loc]
     t = start[loc] + (rng.random(S) * (end - start)[loc]).astype(np.int64)
     # Evening-heavy time of day; keep the uniform time where the reshaped one leaves the span.
-    tod = (np.clip(rng.normal(19.5, 4.0, S), 0, 23.99) * HOUR).astype(np.int64)
+    tod = (rng.normal(19.5, 4.0, S) % 24 * HOUR).astype(np.int64)
     shaped = t0 + (t - t0) // DAY * DAY + tod
     t = np.where((shaped >= start[loc]) & (shaped <= end[loc]), shaped, t)
     signup = new[loc] & (j == 0)
@@ -280,9 +281,16 @@ def _legit_sessions(rng: np.random.Generator, pop: dict[str, np.ndarray],
     # IP: home, office NAT, mobile carrier CGNAT, or a one-off (travel, cafe).
     r, ip = rng.random(S), pop["home_ip"][u].copy()
     off_u = st["office"][u]
-    m = (off_u >= 0) & (r >= 0.03) & (r < 0.28)
+    m = (off_u >= 0) & (r >= 0.03) & (r < 0.43)
     ip[m] = st["office_ip"][off_u[m]] + rng.integers(0, 4, m.sum()) % st["office_nip"][off_u[m]]
-    m = (r >= 0.28) & (r < 0.43)
+    # Office sessions cluster at lunch and working hours, so colleagues share an IP *at the
+    # same time*: the legit look-alike of a proxy ring's synchronized IP sharing.
+    work = np.where(rng.random(m.sum()) < 0.6, 12 * HOUR + rng.integers(0, 90 * MINUTE, m.sum()),
+                    9 * HOUR + rng.integers(0, 9 * HOUR, m.sum()))
+    at_work = t0 + (t[m] - t0) // DAY * DAY + work
+    ok = (at_work >= start[loc[m]]) & (at_work <= end[loc[m]]) & ~signup[m] & ~sp[m]
+    t[np.flatnonzero(m)[ok]] = at_work[ok]
+    m = r >= 0.85
     ip[m] = st["carrier_ips"][st["carrier"][u[m]], rng.integers(0, st["carrier_ips"].shape[1],
                                                                 m.sum())]
     m = r < 0.03
@@ -377,3 +385,353 @@ def _ring_sessions(rng: np.random.Generator, r: int, typ: int, members: np.ndarr
     blocks.append(_session_block(len(su), user=members[su], t=aged[su], device=device[first][new],
                                  ip=home[su], kind=K_SIGNUP))
     return blocks
+
+
+def _events(rng: np.random.Generator, ses: dict[str, np.ndarray],
+            t1: int) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Events of every session (sorted by time) and each session's checkout time."""
+    S, t, kind, order = len(ses["t"]), ses["t"], ses["kind"], ses["order"].astype(bool)
+    login = rng.random(S) < np.array([0.45, 1.0, 1.0, 0.3])[kind]
+    n_cart = np.where(order, 1 + _pick(rng, (0.45, 0.3, 0.15, 0.1), S),
+                      np.minimum(rng.poisson(0.5, S), 4))
+    n_cart = np.where(kind == K_TEST, order, n_cart)
+    reset = rng.random(S) < np.array([0.01, 0.0, 0.6, 0.0])[kind]
+    profile = rng.random(S) < np.array([0.03, 0.5, 0.8, 0.0])[kind]
+    # Card testers check out within seconds; people browse for minutes.
+    checkout = t + np.where(kind == K_TEST, rng.integers(20_000, 3 * MINUTE, S),
+                            rng.integers(3 * MINUTE, 30 * MINUTE, S))
+    cart, _ = _expand(n_cart)
+    cart_span = np.where(order, checkout - t, 15 * MINUTE)[cart]
+    everyone, oi = np.arange(S), np.flatnonzero(order)
+    li, ri, pi = np.flatnonzero(login), np.flatnonzero(reset), np.flatnonzero(profile)
+    sid = np.concatenate([li, everyone, cart, oi, ri, pi])
+    ts = np.concatenate([t[li] - rng.integers(1_000, 5_000, len(li)), t,
+                         t[cart] + (rng.random(len(cart)) * cart_span).astype(np.int64),
+                         checkout[oi], t[ri] + rng.integers(0, MINUTE, len(ri)),
+                         t[pi] + rng.integers(0, 5 * MINUTE, len(pi))])
+    etype = np.repeat(np.arange(6, dtype=np.int8),
+                      [len(li), S, len(cart), len(oi), len(ri), len(pi)])
+    ts = np.minimum(ts, t1 - 1)
+    o = np.lexsort((etype, ses["user"][sid], ts))
+    return {"sid": sid[o], "ts": ts[o], "type": etype[o]}, checkout
+
+
+def _products(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    """Catalogue with category-dependent, heavy-tailed prices and Zipf-like popularity."""
+    cat = rng.integers(0, len(CATEGORIES), n)
+    raw = np.exp(rng.normal(np.array(CAT_LOG_PRICE)[cat], 0.8))
+    price = np.clip(np.floor(raw) + 0.99, 0.99, 2999.99)
+    return {"category": cat, "price": price, "popularity": rng.pareto(1.2, n) + 0.05}
+
+
+def _order_items(rng: np.random.Generator, tier: np.ndarray,
+                 prod: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Lines per order (1-4, quantity 1-3); the tier picks cheap / premium / any products."""
+    n_items = np.where(tier == T_TEST, 1, 1 + _pick(rng, (0.55, 0.25, 0.12, 0.08), len(tier)))
+    own, _ = _expand(n_items)
+    qty = np.where(tier[own] == T_TEST, 1, 1 + _pick(rng, (0.82, 0.13, 0.05), len(own)))
+    price, P = prod["price"], len(prod["price"])
+    lo, hi = np.quantile(price, [0.25, 0.85])
+    chosen = np.empty(len(own), dtype=np.int64)
+    everything, cheap, premium = np.arange(P), np.flatnonzero(price <= lo), np.flatnonzero(
+        price >= hi)
+    for tr, subset in ((T_NORMAL, everything), (T_CHEAP, cheap), (T_PREMIUM, premium),
+                       (T_TEST, cheap)):
+        m = tier[own] == tr
+        cw = np.cumsum(prod["popularity"][subset])
+        pos = np.searchsorted(cw, rng.random(m.sum()) * cw[-1])
+        chosen[m] = subset[np.minimum(pos, len(subset) - 1)]
+    # The same product twice in one order becomes one line with the summed quantity.
+    keys, inv = np.unique(own * P + chosen, return_inverse=True)
+    quantity = np.bincount(inv, weights=qty).astype(np.int64)
+    line_order, line_prod = keys // P, keys % P
+    amount = np.bincount(line_order, weights=price[line_prod] * quantity, minlength=len(tier))
+    return {"order": line_order, "product": line_prod, "quantity": quantity,
+            "price": price[line_prod], "amount": np.round(amount, 2)}
+
+
+def _ids(prefix: str, numbers: np.ndarray) -> pa.Array:
+    """``prefix`` + zero-padded 1-based numbers (``u0000001``), built in Arrow (fast)."""
+    width = max(7, len(str(len(numbers))))
+    digits = pc.cast(pa.array(np.asarray(numbers) + 1), pa.string())
+    return pc.binary_join_element_wise(prefix, pc.utf8_lpad(digits, width=width, padding="0"), "")
+
+
+def _labels(strings: Iterable[str], codes: np.ndarray) -> pa.Array:
+    return pa.array(list(strings), pa.string()).take(pa.array(codes))
+
+
+def _iso(ms: np.ndarray) -> pa.Array:
+    """Epoch milliseconds as ``2026-03-01T12:34:56.789Z`` strings."""
+    text = pc.cast(pa.array(ms, type=pa.timestamp("ms")), pa.string())
+    return pc.binary_join_element_wise(pc.replace_substring(text, " ", "T"), "Z", "")
+
+
+def _ip_strings(ips: np.ndarray) -> pa.Array:
+    octets = [pc.cast(pa.array((ips >> s) & 0xFF), pa.string()) for s in (24, 16, 8, 0)]
+    return pc.binary_join_element_wise(*octets, ".")
+
+
+def _take(pool: pa.Array, index: np.ndarray) -> pa.Array:
+    """``pool[index]`` with nulls where ``index`` is negative."""
+    return pool.take(pa.array(np.maximum(index, 0), mask=index < 0))
+
+
+def _write(path: Path, fmt: str, columns: dict[str, Callable[[slice], pa.Array]],
+           n: int) -> int:
+    """Write ``n`` rows chunk by chunk (strings are only built per chunk) via a temp file."""
+    tmp = path.with_name(path.name + ".tmp")
+    writer: pq.ParquetWriter | pacsv.CSVWriter | None = None
+    try:
+        for lo in range(0, max(n, 1), CHUNK_ROWS):
+            part = slice(lo, min(lo + CHUNK_ROWS, n))
+            chunk = pa.table({name: make(part) for name, make in columns.items()})
+            if writer is None:
+                writer = (pq.ParquetWriter(tmp, chunk.schema) if fmt == "parquet" else
+                          pacsv.CSVWriter(tmp, chunk.schema, write_options=pacsv.WriteOptions(
+                              quoting_style="none", quoting_header="none")))
+            writer.write_table(chunk)
+    finally:
+        if writer is not None:
+            writer.close()
+    os.replace(tmp, path)
+    return n
+
+
+def _check_args(users: int, seed: int, days: int, fmt: str) -> None:
+    if not MIN_USERS <= users <= MAX_USERS:
+        raise ValueError(f"--users must be between {MIN_USERS:,} and {MAX_USERS:,} (got {users:,})")
+    if not MIN_DAYS <= days <= MAX_DAYS:
+        raise ValueError(f"--days must be between {MIN_DAYS} and {MAX_DAYS} (got {days})")
+    if seed < 0:
+        raise ValueError(f"--seed must be >= 0 (got {seed})")
+    if fmt not in ("csv", "parquet"):
+        raise ValueError(f"--format must be csv or parquet (got {fmt!r})")
+
+
+def generate(out: str | Path, users: int = 5000, seed: int = 0, days: int = 90,
+             fmt: str = "csv", progress: Callable[[str], None] | None = None
+             ) -> GeneratedSummary:
+    """Write the canonical tables, ``truth/`` and ``generator.json`` into ``out``.
+
+    Args:
+        out: folder to write (created; existing generated files are replaced).
+        users: number of user accounts, 1,000 .. 1,000,000.
+        seed: seed of the only random source; identical arguments give identical bytes.
+        days: length of the observed window starting 2026-01-01T00:00:00Z (>= 7).
+        fmt: ``csv`` or ``parquet`` for the canonical tables (``truth/`` is always CSV).
+        progress: called with a short message before each stage.
+
+    Returns:
+        Rows per table, number of rings (and per type), fraud users and fraud orders.
+    """
+    _check_args(users, seed, days, fmt)
+    say = progress or (lambda _msg: None)
+    out = Path(out)
+    (out / "truth").mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    t0, t1 = WINDOW_START_MS, WINDOW_START_MS + days * DAY
+
+    say("population and rings")
+    rings = _plan_rings(rng, users, t0, t1)
+    pop = _population(rng, users, t0, t1)
+    members = _assign_members(rng, pop, rings, t0)
+    ring_of = np.full(users, -1, dtype=np.int64)
+    end_cap = np.full(users, t1, dtype=np.int64)
+    for r, mem in enumerate(members):
+        ring_of[mem] = r
+        if rings["type"][r] == ATO:  # the victim's own history stops before the takeover
+            end_cap[mem] = rings["start"][r] - HOUR
+    real = (ring_of < 0) | (rings["type"][ring_of] == ATO)
+    ent = _Entities()
+    st = _legit_structures(rng, pop, real, ent)
+
+    say("sessions")
+    blocks = [_legit_sessions(rng, pop, st, real, end_cap, t0, t1)]
+    for r, mem in enumerate(members):
+        blocks += _ring_sessions(rng, r, int(rings["type"][r]), mem, int(rings["start"][r]),
+                                 int(rings["end"][r]), pop, st, ent, t0)
+    ses = {k: np.concatenate([b[k] for b in blocks]) for k in SESSION_FIELDS}
+    del blocks
+
+    say("events, orders and items")
+    ev, checkout = _events(rng, ses, t1)
+    oi = np.flatnonzero(ses["order"])
+    o_time = np.minimum(checkout[oi] + rng.integers(1_000, 10_000, len(oi)), t1 - 1)
+    oi = oi[np.argsort(o_time, kind="stable")]  # order ids follow time, like a real shop's
+    o_time = np.sort(o_time, kind="stable")
+    o_addr = np.where(rng.random(len(oi)) < 0.03, -1, ses["addr"][oi])  # digital goods
+    prod = _products(rng, int(np.clip(users // 20, 300, 50_000)))
+    items = _order_items(rng, ses["tier"][oi], prod)
+    status = _pick(rng, STATUS_P, len(oi))
+
+    say("entities")
+    n_addr, n_pay = sum(map(len, ent.addr_owner)), sum(map(len, ent.pay_owner))
+    addr_owner, pay_owner = np.concatenate(ent.addr_owner), np.concatenate(ent.pay_owner)
+    dev_used = np.unique(ses["device"])
+    dev_os, dev_browser = _pick(rng, OS_P, len(dev_used)), _pick(rng, BROWSER_P, len(dev_used))
+    for farm in ent.farm_devices:  # a farm runs one phone model
+        pos = np.searchsorted(dev_used, farm)
+        pos = pos[dev_used[np.minimum(pos, len(dev_used) - 1)] == farm]
+        dev_os[pos], dev_browser[pos] = dev_os[pos[0]], dev_browser[pos[0]]
+    ip_values, ses_ip = np.unique(ses["ip"], return_inverse=True)
+    addr_country = np.where(rng.random(n_addr) < 0.95, pop["country"][addr_owner],
+                            _pick(rng, COUNTRY_P, n_addr))
+    pay_kind = _pick(rng, PAY_KIND_P, n_pay)
+    bins = (np.array([4, 5, 3])[_pick(rng, (0.55, 0.35, 0.10), 400)] * 100_000
+            + rng.integers(0, 100_000, 400))
+    bin_w = 1.0 / np.arange(1, 401) ** 1.1
+    pay_bin = bins[_pick(rng, bin_w, n_pay)]
+    for cards, ring_bins in ent.pay_bins:  # card testers work through one or two BIN ranges
+        pay_kind[cards] = 0
+        pay_bin[cards] = bins[ring_bins[rng.integers(0, len(ring_bins), len(cards))] % 400]
+    pay_issuer = np.where(rng.random(n_pay) < 0.9, pop["country"][pay_owner],
+                          _pick(rng, COUNTRY_P, n_pay))
+
+    say("writing tables")
+    # Public ids: users by signup, orders by time, everything else in a random order, so that
+    # no id leaks when an entity was generated (fraud rings come last internally).
+    u_rows = np.argsort(pop["created"], kind="stable")
+    u_rank = np.empty(users, dtype=np.int64)
+    u_rank[u_rows] = np.arange(users)
+    uid = _ids("u", u_rank)
+    d_rank = rng.permutation(len(dev_used))
+    did = _ids("d", d_rank)
+    a_rank, p_rank = rng.permutation(n_addr), rng.permutation(n_pay)
+    aid, pid = _ids("a", a_rank), _ids("pm", p_rank)
+    ipid = _ip_strings(ip_values)
+    prid = _ids("p", np.arange(len(prod["price"])))
+    oid = _ids("o", np.arange(len(oi)))
+    ses_dev = np.searchsorted(dev_used, ses["device"])
+    d_rows, a_rows, p_rows = np.argsort(d_rank), np.argsort(a_rank), np.argsort(p_rank)
+    ev_s = ev["sid"]
+    postcode = pc.utf8_lpad(pc.cast(pa.array(rng.integers(0, 100_000, n_addr)), pa.string()),
+                            width=5, padding="0")
+    null_bin = pay_kind != 0
+    tables: dict[str, tuple[dict[str, Callable[[slice], pa.Array]], int]] = {
+        "users": ({
+            "user_id": lambda s: uid.take(pa.array(u_rows[s])),
+            "created_at": lambda s: _iso(pop["created"][u_rows[s]]),
+            "country": lambda s: _labels(COUNTRIES, pop["country"][u_rows[s]]),
+            "email_domain": lambda s: _labels(EMAIL_DOMAINS, pop["email"][u_rows[s]]),
+        }, users),
+        "devices": ({
+            "device_id": lambda s: did.take(pa.array(d_rows[s])),
+            "os": lambda s: _labels(OS, dev_os[d_rows[s]]),
+            "browser": lambda s: _labels(BROWSERS, dev_browser[d_rows[s]]),
+        }, len(dev_used)),
+        "products": ({
+            "product_id": lambda s: prid[s],
+            "category": lambda s: _labels(CATEGORIES, prod["category"][s]),
+            "price": lambda s: pa.array(prod["price"][s]),
+        }, len(prod["price"])),
+        "addresses": ({
+            "address_id": lambda s: aid.take(pa.array(a_rows[s])),
+            "country": lambda s: _labels(COUNTRIES, addr_country[a_rows[s]]),
+            "postcode": lambda s: postcode.take(pa.array(a_rows[s])),
+        }, n_addr),
+        "payments": ({
+            "payment_id": lambda s: pid.take(pa.array(p_rows[s])),
+            "kind": lambda s: _labels(PAY_KINDS, pay_kind[p_rows[s]]),
+            "bin": lambda s: pc.cast(pa.array(pay_bin[p_rows[s]], mask=null_bin[p_rows[s]]),
+                                     pa.string()),
+            "issuer_country": lambda s: _labels(COUNTRIES, pay_issuer[p_rows[s]]),
+        }, n_pay),
+        "events": ({
+            "user_id": lambda s: uid.take(pa.array(ses["user"][ev_s[s]])),
+            "ts": lambda s: _iso(ev["ts"][s]),
+            "device_id": lambda s: did.take(pa.array(ses_dev[ev_s[s]])),
+            "ip": lambda s: ipid.take(pa.array(ses_ip[ev_s[s]])),
+            "event_type": lambda s: _labels(EVENT_TYPES, ev["type"][s]),
+        }, len(ev_s)),
+        "orders": ({
+            "order_id": lambda s: oid[s],
+            "user_id": lambda s: uid.take(pa.array(ses["user"][oi[s]])),
+            "created_at": lambda s: _iso(o_time[s]),
+            "amount": lambda s: pa.array(items["amount"][s]),
+            "status": lambda s: _labels(STATUSES, status[s]),
+            "device_id": lambda s: did.take(pa.array(ses_dev[oi[s]])),
+            "ip": lambda s: ipid.take(pa.array(ses_ip[oi[s]])),
+            "address_id": lambda s: _take(aid, o_addr[s]),
+            "payment_id": lambda s: _take(pid, ses["pay"][oi[s]]),
+        }, len(oi)),
+        "order_items": ({
+            "order_id": lambda s: oid.take(pa.array(items["order"][s])),
+            "product_id": lambda s: prid.take(pa.array(items["product"][s])),
+            "quantity": lambda s: pa.array(items["quantity"][s]),
+            "price": lambda s: pa.array(items["price"][s]),
+        }, len(items["order"])),
+    }
+    counts = {}
+    for name, (columns, n) in tables.items():
+        assert tuple(columns) == TABLES[name].column_names, name
+        say(f"writing {name} ({n:,} rows)")
+        counts[name] = _write(out / f"{name}.{fmt}", fmt, columns, n)
+
+    say("writing truth")
+    o_ring = ses["ring"][oi]
+    ring_ids = _ids("r", np.arange(len(members)))
+    ring_types = pa.array(RING_TYPES, pa.string())
+    u_ring = ring_of[u_rows]
+    ev_ring = ses["ring"][ev_s]
+    fraud_ev = (ev_ring >= 0) & (ses["kind"][ev_s] != K_SIGNUP)
+    r_start = np.full(len(members), t1, dtype=np.int64)
+    r_end = np.full(len(members), t0, dtype=np.int64)
+    np.minimum.at(r_start, ev_ring[fraud_ev], ev["ts"][fraud_ev])
+    np.maximum.at(r_end, ev_ring[fraud_ev], ev["ts"][fraud_ev])
+    truth = {
+        "users": ({
+            "user_id": lambda s: uid.take(pa.array(u_rows[s])),
+            "is_fraud": lambda s: pa.array((u_ring[s] >= 0).astype(np.int64)),
+            "ring_id": lambda s: _take(ring_ids, u_ring[s]),
+            "ring_type": lambda s: _take(ring_types, np.where(u_ring[s] >= 0,
+                                                              rings["type"][u_ring[s]], -1)),
+        }, users),
+        "orders": ({
+            "order_id": lambda s: oid[s],
+            "is_fraud": lambda s: pa.array((o_ring[s] >= 0).astype(np.int64)),
+            "ring_id": lambda s: _take(ring_ids, o_ring[s]),
+        }, len(oi)),
+        "rings": ({
+            "ring_id": lambda s: ring_ids[s],
+            "ring_type": lambda s: ring_types.take(pa.array(rings["type"][s])),
+            "size": lambda s: pa.array(rings["size"][s]),
+            "start_ms": lambda s: pa.array(r_start[s]),
+            "end_ms": lambda s: pa.array(r_end[s]),
+        }, len(members)),
+    }
+    for name, (columns, n) in truth.items():
+        _write(out / "truth" / f"{name}.csv", "csv", columns, n)
+
+    summary = GeneratedSummary(
+        out=str(out), counts=counts, rings=len(members),
+        fraud_users=int((ring_of >= 0).sum()), fraud_orders=int((o_ring >= 0).sum()),
+        ring_types={t: int((rings["type"] == i).sum()) for i, t in enumerate(RING_TYPES)})
+    meta = {"generator": "fraudring.graph_build.generate", "users": users, "seed": seed,
+            "days": days, "format": fmt, "start": _iso(np.array([t0]))[0].as_py(),
+            "end": _iso(np.array([t1]))[0].as_py(), "start_ms": t0, "end_ms": t1,
+            **{k: v for k, v in summary.as_dict().items() if k != "out"}}
+    (out / "generator.json").write_text(json.dumps(meta, indent=2) + "\n")
+    say("done")
+    return summary
+
+
+def add_generate_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``generate`` subcommand's options to ``parser``."""
+    parser.add_argument("--out", required=True, help="folder to write the tables into")
+    parser.add_argument("--users", type=int, default=5000,
+                        help=f"number of users, {MIN_USERS:,}..{MAX_USERS:,} (default 5000)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--days", type=int, default=90,
+                        help="days of activity from 2026-01-01 (default 90, at least 7)")
+    parser.add_argument("--format", choices=("csv", "parquet"), default="csv",
+                        help="file format of the tables (default csv)")
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    """Run :func:`generate` from parsed arguments; a one-line summary goes to stderr."""
+    s = generate(args.out, users=args.users, seed=args.seed, days=args.days, fmt=args.format)
+    print(f"generated {s.counts['users']:,} users, {s.counts['orders']:,} orders, "
+          f"{s.counts['events']:,} events; {s.rings} rings, {s.fraud_users:,} fraud users, "
+          f"{s.fraud_orders:,} fraud orders -> {s.out}", file=sys.stderr)
+    return 0

@@ -95,8 +95,21 @@ def rel_rows(frame: pd.DataFrame, rel_type: str) -> list[dict]:
     ]
 
 
-def write_plan(frames: GraphFrames) -> Iterator[tuple[str, str, list[dict]]]:
-    """(what, statement text, rows) for every label then every relationship type."""
+def label_rows(labels: pd.DataFrame, entity: str) -> list[dict]:
+    """Rows for ``build/set_labels``: key, verdict ('fraud' | 'legit') and labeled_at."""
+    sub = labels[labels["entity"] == entity]
+    when = _column(sub, "labeled_at")
+    return [
+        {"key": key, "verdict": "fraud" if bool(fraud) else "legit", "labeled_at": at}
+        for key, fraud, at in zip(_column(sub, "id"), _column(sub, "is_fraud"), when,
+                                  strict=True)
+    ]
+
+
+def write_plan(
+    frames: GraphFrames, labels: pd.DataFrame | None = None
+) -> Iterator[tuple[str, str, list[dict]]]:
+    """(what, statement text, rows) for every label, every relationship type, then verdicts."""
     for label in schema.NODES:
         frame = frames.nodes.get(label)
         if frame is None or frame.empty:
@@ -110,6 +123,11 @@ def write_plan(frames: GraphFrames) -> Iterator[tuple[str, str, list[dict]]]:
             continue
         name = "build/merge_rels_aggregated" if spec.aggregated else "build/merge_rels"
         yield rel_type, cypher.render(name, rel_type=rel_type), rel_rows(frame, rel_type)
+    if labels is not None and len(labels):
+        for entity, label in schema.LABELLED_ENTITIES.items():
+            rows = label_rows(labels, entity)
+            if rows:
+                yield f"{label} labels", cypher.render("build/set_labels", label=label), rows
 
 
 def read_input(data_dir: str | Path, mapping: str | Path | None = None) -> dict[str, RawTable]:
@@ -192,7 +210,7 @@ def build(
     frames = tables_to_frames(result.tables)
     store.ensure_schema()
     t2 = time.perf_counter()
-    plan = list(write_plan(frames))
+    plan = list(write_plan(frames, result.tables.get("labels")))
     total = sum(len(rows) for _, _, rows in plan)
     t3 = time.perf_counter()
     bar = _progress_bar(total, "build")

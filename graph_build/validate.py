@@ -36,6 +36,7 @@ class Problem:
     column: str | None
     why: str
     value: str | None = None
+    table: str | None = None
 
     def __str__(self) -> str:
         where = self.file + (f":{self.row}" if self.row is not None else "")
@@ -141,7 +142,7 @@ class _Collector:
             if (values is not None or column in raw.frame.columns) else [None] * len(idx)
         for line, value in zip(lines, shown, strict=True):
             text = None if value is None or value is pd.NA else str(value)[:80]
-            self.problems.append(Problem(raw.file, int(line), column, why, text))
+            self.problems.append(Problem(raw.file, int(line), column, why, text, raw.name))
 
     def table(self, raw: RawTable, why: str, column: str | None = None, row: int | None = None):
         self.problems.append(Problem(raw.file, row, column, why))
@@ -244,18 +245,17 @@ def validate_tables(raw_tables: dict[str, RawTable], lenient: bool = False) -> V
 def write_rejects(problems: list[Problem], raw_tables: dict[str, RawTable], path: Path) -> Path:
     """Write every problem with the offending row's original values to a CSV rejects file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    by_file = {t.file: t for t in raw_tables.values()}
     lookup: dict[str, pd.DataFrame] = {}
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["file", "row", "column", "why", "value", "raw_row"])
         for p in problems:
             raw_row = ""
-            table = by_file.get(p.file)
+            table = raw_tables.get(p.table or "")
             if table is not None and p.row is not None:
-                if p.file not in lookup:
-                    lookup[p.file] = table.frame.set_index(LINE, drop=True)
-                frame = lookup[p.file]
+                if table.name not in lookup:
+                    lookup[table.name] = table.frame.set_index(LINE, drop=True)
+                frame = lookup[table.name]
                 if p.row in frame.index:
                     record = frame.loc[p.row]
                     if isinstance(record, pd.DataFrame):
