@@ -249,7 +249,7 @@ def _legit_sessions(rng: np.random.Generator, pop: dict[str, np.ndarray],
     idx = np.flatnonzero(real)
     n = len(idx)
     created = pop["created"][idx]
-    start = np.maximum(created, t0)
+    start = np.maximum(created, t0) + 10_000  # a login precedes its session by seconds
     last = t1 - HOUR  # leaves room for the session's clicks and checkout inside the window
     end = np.where(rng.random(n) < 0.2, start + rng.random(n) * (last - start), last)
     end = np.maximum(np.minimum(end, end_cap[idx]), start + MINUTE).astype(np.int64)
@@ -267,7 +267,7 @@ def _legit_sessions(rng: np.random.Generator, pop: dict[str, np.ndarray],
     shaped = t0 + (t - t0) // DAY * DAY + tod
     t = np.where((shaped >= start[loc]) & (shaped <= end[loc]), shaped, t)
     signup = new[loc] & (j == 0)
-    t = np.where(signup, created[loc] + rng.integers(0, 2 * MINUTE, S), t)
+    t = np.where(signup, created[loc] + rng.integers(10_000, 2 * MINUTE, S), t)
     order = (j >= off[loc]) & (j < off[loc] + n_orders[loc])
     # Shopping sprees: a few users place all their orders within ninety minutes.
     spree = rng.random(n) < 0.03
@@ -382,7 +382,8 @@ def _ring_sessions(rng: np.random.Generator, r: int, typ: int, members: np.ndarr
     first = np.unique(loc, return_index=True)[1]
     new = aged[loc[first]] >= t0
     su = loc[first][new]
-    blocks.append(_session_block(len(su), user=members[su], t=aged[su], device=device[first][new],
+    blocks.append(_session_block(len(su), user=members[su], device=device[first][new],
+                                 t=aged[su] + rng.integers(10_000, 2 * MINUTE, len(su)),
                                  ip=home[su], kind=K_SIGNUP))
     return blocks
 
@@ -427,7 +428,8 @@ def _products(rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
 def _order_items(rng: np.random.Generator, tier: np.ndarray,
                  prod: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Lines per order (1-4, quantity 1-3); the tier picks cheap / premium / any products."""
-    n_items = np.where(tier == T_TEST, 1, 1 + _pick(rng, (0.55, 0.25, 0.12, 0.08), len(tier)))
+    n_items = np.where(tier == T_TEST, 1 + (rng.random(len(tier)) < 0.3),
+                       1 + _pick(rng, (0.55, 0.25, 0.12, 0.08), len(tier)))
     own, _ = _expand(n_items)
     qty = np.where(tier[own] == T_TEST, 1, 1 + _pick(rng, (0.82, 0.13, 0.05), len(own)))
     price, P = prod["price"], len(prod["price"])

@@ -259,6 +259,14 @@ RELATIONSHIPS: dict[str, RelSpec] = {
     )
 }
 
+# Properties written by scoring and rescoring (DESIGN §3), declared for the Cypher lint.
+SCORING_PROPERTIES = (
+    "anomaly_score", "anomaly_pct", "scored_at", "model_version", "score_run", "reasons",
+    "ring_id", "size", "score", "first_seen", "last_seen", "detected_at", "closed_at",
+    "run_id", "started_at", "finished_at", "status", "nodes_scored", "as_of", "watermark",
+    "mode", "verdict", "verdict_source", "verdict_at", "owner", "expires_at", "name",
+)
+
 # Labels and types written by scoring (DESIGN §3); part of the whitelist too.
 SCORING_LABELS = ("Flagged", "FraudRing", "ScoringRun", "RescoreLock")
 SCORING_RELATIONSHIPS = ("MEMBER_OF",)

@@ -34,10 +34,18 @@ class RawTable:
     frame: pd.DataFrame
 
 
-def _decode_error_line(path: Path, offset: int) -> int:
-    """Line number (1-based) of byte ``offset`` in ``path``."""
-    with open(path, "rb") as f:
-        return f.read(offset).count(b"\n") + 1
+def _first_bad_byte(path: Path) -> tuple[int, int]:
+    """(line, byte value) of the first byte of ``path`` that is not valid UTF-8.
+
+    The CSV reader decodes in chunks, so its error offset is relative to a chunk; this runs
+    only on the error path, once.
+    """
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return data[: e.start].count(b"\n") + 1, data[e.start]
+    return 1, 0
 
 
 def read_table(path: str | Path, name: str | None = None) -> RawTable:
@@ -72,8 +80,8 @@ def read_table(path: str | Path, name: str | None = None) -> RawTable:
             )
             frame[LINE] = range(2, len(frame) + 2)
     except UnicodeDecodeError as e:
-        line = _decode_error_line(path, e.start)
-        why = f"not UTF-8 text (byte 0x{e.object[e.start]:02x}); save the file as UTF-8"
+        line, byte = _first_bad_byte(path)
+        why = f"not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8"
         raise ValidationError(f"{shown}:{line}: {why}", [Problem(shown, line, None, why)]) from e
     except pd.errors.EmptyDataError as e:
         raise ValidationError(
@@ -115,5 +123,7 @@ def find_tables(data_dir: str | Path) -> dict[str, Path]:
             problems.append(Problem(str(folder / f"{name}.csv"), None, None,
                                     "required table is missing"))
     if problems:
-        raise ValidationError(f"{folder}: {problems[0].why}", problems)
+        raise ValidationError("; ".join(str(p) for p in problems), problems,
+                              hint="a data folder holds users, events, orders and products "
+                              "tables (.csv or .parquet)")
     return found

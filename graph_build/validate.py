@@ -235,7 +235,7 @@ def validate_tables(raw_tables: dict[str, RawTable], lenient: bool = False) -> V
             known = pd.Index(target[key_col].dropna().unique())
             dangling = table[fk.column].notna() & ~table[fk.column].isin(known)
             out.rows(raw, dangling.fillna(False), fk.column,
-                     f"refers to a {key_col} that {fk.table} does not have")
+                     f"refers to a {key_col} that {fk.table} does not have (or rejected)")
         bad = out.bad_rows.get(name, set())
         typed[name] = table.drop(index=list(bad), errors="ignore") if bad else table
     rejected = sum(len(v) for v in out.bad_rows.values())

@@ -28,6 +28,22 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_store_home(tmp_path_factory):
+    """Commands run by tests use a throwaway embedded store, never ./.fraudring."""
+    from graph_build.stores.embedded_server import EmbeddedServer
+
+    home = tmp_path_factory.mktemp("fraudring_home")
+    previous = os.environ.get("FRAUDRING_HOME")
+    os.environ["FRAUDRING_HOME"] = str(home)
+    yield home
+    EmbeddedServer(home).stop()
+    if previous is None:
+        os.environ.pop("FRAUDRING_HOME", None)
+    else:
+        os.environ["FRAUDRING_HOME"] = previous
+
+
 @pytest.fixture(scope="session")
 def generated_dir(tmp_path_factory):
     """Canonical tables + truth/ for a small generated population (read-only: copy to edit)."""

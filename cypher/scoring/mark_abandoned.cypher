@@ -1,0 +1,6 @@
+// Mark runs that died while running as failed (called by the next run, which holds the lock)
+// params: run_ids, finished_at
+UNWIND $run_ids AS id
+MATCH (r:ScoringRun {run_id: id})
+WHERE r.status = 'running'
+SET r.status = 'failed', r.finished_at = $finished_at, r.error = 'abandoned: the job stopped before finishing'

@@ -1,0 +1,7 @@
+// Write one run's scores onto nodes of one label whose flag does not change (every score property of a node changes in one statement)
+// template: scored
+// params: rows, run_id, model_version, scored_at
+UNWIND $rows AS row
+MATCH (n:__LABEL__ {__KEY__: row.key})
+SET n.anomaly_score = row.score, n.anomaly_pct = row.pct, n.scored_at = $scored_at,
+    n.model_version = $model_version, n.score_run = $run_id, n.reasons = row.reasons

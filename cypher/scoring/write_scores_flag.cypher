@@ -1,0 +1,9 @@
+// Write one run's scores onto newly flagged nodes of one label and add :Flagged (same statement, so score and flag never disagree)
+// template: scored
+// params: rows, run_id, model_version, scored_at
+UNWIND $rows AS row
+MATCH (n:__LABEL__ {__KEY__: row.key})
+SET n.anomaly_score = row.score, n.anomaly_pct = row.pct, n.scored_at = $scored_at,
+    n.model_version = $model_version, n.score_run = $run_id, n.reasons = row.reasons,
+    n.flagged_since = $scored_at
+SET n:Flagged
