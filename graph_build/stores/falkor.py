@@ -112,15 +112,9 @@ class FalkorStore:
         result = self._query(query, params, read_only=False)
         if result is None:
             return {}
-        return {
-            "nodes_created": result.nodes_created,
-            "nodes_deleted": result.nodes_deleted,
-            "relationships_created": result.relationships_created,
-            "relationships_deleted": result.relationships_deleted,
-            "properties_set": result.properties_set,
-            "labels_added": result.labels_added,
-            "labels_removed": result.labels_removed,
-        }
+        counters = ("nodes_created", "nodes_deleted", "relationships_created",
+                    "relationships_deleted", "properties_set", "labels_added", "labels_removed")
+        return {name: int(getattr(result, name) or 0) for name in counters}
 
     def write_rows(
         self,

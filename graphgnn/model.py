@@ -1,0 +1,134 @@
+"""Heterogeneous GraphSAGE as a plain ``nn.Module`` (no Lightning here; see :mod:`graphgnn.system`).
+
+Per node type an input encoder maps features to ``hidden``; each layer is a
+:class:`~torch_geometric.nn.HeteroConv` with one :class:`~torch_geometric.nn.SAGEConv` per edge
+type (messages summed over the types arriving at a node type), then normalisation, ReLU,
+dropout and an optional residual; ``jk`` combines the layers' outputs. On top sit a scoring head
+per scored type and, for the unsupervised objective, a feature decoder per type and a
+structure projection whose dot products reconstruct edges.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import torch
+from torch import Tensor, nn
+from torch_geometric.nn import HeteroConv, SAGEConv
+
+EdgeType = tuple[str, str, str]
+
+
+def _norm(kind: str, dim: int) -> nn.Module:
+    if kind == "layer":
+        return nn.LayerNorm(dim)
+    if kind == "batch":
+        return nn.BatchNorm1d(dim)
+    if kind == "none":
+        return nn.Identity()
+    raise ValueError(f"norm must be 'layer', 'batch' or 'none', not {kind!r}")
+
+
+class HeteroSAGE(nn.Module):
+    """Heterogeneous GraphSAGE with a head per scored node type.
+
+    Args:
+        in_dims: node type -> number of input features ``F_t``.
+        edge_types: ``(source, relation, target)`` triples (reverse edges included).
+        hidden: width ``H`` of every layer.
+        num_layers: message-passing layers ``L`` (>= 1).
+        aggr: neighbour aggregation of each SAGEConv (``mean``, ``max``, ``sum``).
+        norm: ``layer``, ``batch`` or ``none`` after each layer.
+        dropout: dropout probability after each layer.
+        skip: add each layer's input to its output (residual).
+        jk: jumping knowledge over layer outputs: ``last``, ``cat`` (``L * H`` wide) or ``max``.
+        scored_types: node types that get a scoring head.
+    """
+
+    def __init__(
+        self,
+        in_dims: dict[str, int],
+        edge_types: list[EdgeType],
+        hidden: int = 64,
+        num_layers: int = 2,
+        aggr: str = "mean",
+        norm: Literal["layer", "batch", "none"] = "layer",
+        dropout: float = 0.2,
+        skip: bool = True,
+        jk: Literal["last", "cat", "max"] = "last",
+        scored_types: tuple[str, ...] = ("User", "Order", "Device", "IP"),
+    ) -> None:
+        super().__init__()
+        if num_layers < 1:
+            raise ValueError("num_layers must be >= 1")
+        if jk not in ("last", "cat", "max"):
+            raise ValueError(f"jk must be 'last', 'cat' or 'max', not {jk!r}")
+        self.node_types = list(in_dims)
+        self.edge_types = [tuple(et) for et in edge_types]
+        self.dropout, self.skip, self.jk = dropout, skip, jk
+        self.scored_types = [t for t in scored_types if t in in_dims]
+        self.encoders = nn.ModuleDict({t: nn.Linear(d, hidden) for t, d in in_dims.items()})
+        self.convs = nn.ModuleList(
+            HeteroConv({et: SAGEConv(hidden, hidden, aggr=aggr) for et in self.edge_types},
+                       aggr="sum")
+            for _ in range(num_layers)
+        )
+        self.norms = nn.ModuleList(
+            nn.ModuleDict({t: _norm(norm, hidden) for t in in_dims}) for _ in range(num_layers)
+        )
+        self.out_dim = hidden * num_layers if jk == "cat" else hidden
+        self.heads = nn.ModuleDict({
+            t: nn.Sequential(nn.Linear(self.out_dim, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+            for t in self.scored_types
+        })
+        self.decoders = nn.ModuleDict({t: nn.Linear(self.out_dim, d) for t, d in in_dims.items()})
+        self.struct = nn.Linear(self.out_dim, hidden)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Re-initialise every learnable parameter."""
+        for module in self.modules():
+            if module is not self and hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+
+    def forward(self, x_dict: dict[str, Tensor],
+                edge_index_dict: dict[EdgeType, Tensor]) -> dict[str, Tensor]:
+        """Node embeddings.
+
+        Args:
+            x_dict: node type -> features ``[N_t, F_t]``.
+            edge_index_dict: edge type -> ``[2, E]`` (row 0 sources, row 1 targets).
+
+        Returns:
+            node type -> embeddings ``[N_t, out_dim]``.
+        """
+        h = {t: self.encoders[t](x) for t, x in x_dict.items()}
+        edges = {et: ei for et, ei in edge_index_dict.items() if et in self.edge_types}
+        outs: list[dict[str, Tensor]] = []
+        for conv, norms in zip(self.convs, self.norms, strict=True):
+            msg = conv(h, edges)
+            new = {}
+            for t, prev in h.items():
+                out = norms[t](msg[t]) if t in msg else prev
+                out = torch.relu(out)
+                out = nn.functional.dropout(out, self.dropout, self.training)
+                new[t] = out + prev if self.skip else out
+            h = new
+            outs.append(h)
+        if self.jk == "last":
+            return h
+        if self.jk == "cat":
+            return {t: torch.cat([o[t] for o in outs], -1) for t in h}
+        return {t: torch.stack([o[t] for o in outs], 0).amax(0) for t in h}
+
+    def score_logits(self, emb: dict[str, Tensor]) -> dict[str, Tensor]:
+        """Per scored type, one logit per node ``[N_t]`` (higher = more suspicious)."""
+        return {t: self.heads[t](emb[t]).squeeze(-1) for t in self.scored_types if t in emb}
+
+    def reconstruct(self, emb: dict[str, Tensor]) -> dict[str, Tensor]:
+        """Per type, reconstructed (normalised) features ``[N_t, F_t]``."""
+        return {t: self.decoders[t](z) for t, z in emb.items()}
+
+    def edge_logits(self, z_src: Tensor, z_dst: Tensor) -> Tensor:
+        """Logits that an edge joins each row pair: ``[E, out_dim] x [E, out_dim] -> [E]``."""
+        return (self.struct(z_src) * self.struct(z_dst)).sum(-1)
