@@ -85,6 +85,8 @@ class _Entities:
     """Allocates device / address / payment indices and remembers who owns what."""
 
     n_dev: int = 0
+    n_addr: int = 0
+    n_pay: int = 0
     addr_owner: list[np.ndarray] = field(default_factory=list)
     pay_owner: list[np.ndarray] = field(default_factory=list)
     farm_devices: list[np.ndarray] = field(default_factory=list)  # one device model per farm
@@ -94,16 +96,15 @@ class _Entities:
         self.n_dev += int(k)
         return np.arange(self.n_dev - int(k), self.n_dev)
 
-    def _alloc(self, owners: np.ndarray, store: list[np.ndarray]) -> np.ndarray:
-        start = sum(len(a) for a in store)
-        store.append(np.asarray(owners, dtype=np.int64))
-        return np.arange(start, start + len(owners))
-
     def addresses(self, owners: np.ndarray) -> np.ndarray:
-        return self._alloc(owners, self.addr_owner)
+        self.addr_owner.append(np.asarray(owners, dtype=np.int64))
+        self.n_addr += len(owners)
+        return np.arange(self.n_addr - len(owners), self.n_addr)
 
     def payments(self, owners: np.ndarray) -> np.ndarray:
-        return self._alloc(owners, self.pay_owner)
+        self.pay_owner.append(np.asarray(owners, dtype=np.int64))
+        self.n_pay += len(owners)
+        return np.arange(self.n_pay - len(owners), self.n_pay)
 
 
 def _pick(rng: np.random.Generator, p: Iterable[float], size: int) -> np.ndarray:
@@ -336,30 +337,29 @@ def _ring_sessions(rng: np.random.Generator, r: int, typ: int, members: np.ndarr
     k, ip_r = len(loc), rng.random(len(loc))
     order, tier, kind = j < n_orders[loc], T_NORMAL, K_NORMAL
     t = wave[loc] + rng.integers(0, 45 * MINUTE, k)
-    pay = ent.payments(members)[loc]
+    if typ in (FARM, PROXY):  # they pay with their own (stolen or prepaid) cards
+        pay, addr = ent.payments(members)[loc], ent.addresses(members)[loc]
     if typ == FARM:  # a handful of devices (one model) run many accounts
         dev = ent.devices(int(np.clip(round(m / rng.uniform(3, 8)), 1, 6)))
         ent.farm_devices.append(dev)
         uplink = _random_ips(rng, rng.integers(1, 3))
         device = dev[rng.integers(0, len(dev), k)]
         ip = np.where(ip_r < 0.4, uplink[rng.integers(0, len(uplink), k)], home[loc])
-        addr = ent.addresses(members)[loc]
     elif typ == PROXY:  # own devices, but every session through a small proxy pool
         n_ip = int(np.clip(m // 3 + 2, 2, 12))
         pool = (_random_ips(rng, 1) & ~0xFF | rng.choice(np.arange(1, 255), n_ip, replace=False)
                 if rng.random() < 0.7 else _random_ips(rng, n_ip))
         device = ent.devices(m)[loc]
         ip = np.where(ip_r < 0.9, pool[rng.integers(0, n_ip, k)], home[loc])
-        addr = ent.addresses(members)[loc]
     elif typ == PROMO:  # fresh accounts, order within hours, cheap, shared drop address/card
         aged = wave - rng.integers(5 * MINUTE, 6 * HOUR, m)
         keep = j < np.minimum(n_orders, 3)[loc]
         loc, j, order = loc[keep], j[keep], order[keep]
         k = len(loc)
         t = wave[loc] + rng.integers(0, 2 * HOUR, k)
-        drops, cards = ent.addresses(members[: rng.integers(1, 4)]), ent.payments(members[:2])
-        addr = drops[rng.integers(0, len(drops), k)]
-        pay = cards[rng.integers(0, rng.integers(1, 3), k)]
+        drops = ent.addresses(members[: rng.integers(1, 4)])
+        cards = ent.payments(members[: rng.integers(1, 3)])
+        addr, pay = drops[rng.integers(0, len(drops), k)], cards[rng.integers(0, len(cards), k)]
         device = ent.devices(m)[loc]
         if rng.random() < 0.3:  # emulator farm behind the accounts
             shared = ent.devices(rng.integers(1, 3))
@@ -459,8 +459,8 @@ def _ids(prefix: str, numbers: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(prefix, pc.utf8_lpad(digits, width=width, padding="0"), "")
 
 
-def _labels(strings: Iterable[str], codes: np.ndarray) -> pa.Array:
-    return pa.array(list(strings), pa.string()).take(pa.array(codes))
+def _pool(strings: Iterable[str]) -> pa.Array:
+    return pa.array(list(strings), pa.string())
 
 
 def _iso(ms: np.ndarray) -> pa.Array:
@@ -474,20 +474,27 @@ def _ip_strings(ips: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(*octets, ".")
 
 
-def _take(pool: pa.Array, index: np.ndarray) -> pa.Array:
-    """``pool[index]`` with nulls where ``index`` is negative."""
-    return pool.take(pa.array(np.maximum(index, 0), mask=index < 0))
+# A column to write: ("time", epoch ms) | ("num", values) | (string pool, indices; -1 = null).
+Col = tuple["pa.Array | str", np.ndarray]
 
 
-def _write(path: Path, fmt: str, columns: dict[str, Callable[[slice], pa.Array]],
-           n: int) -> int:
-    """Write ``n`` rows chunk by chunk (strings are only built per chunk) via a temp file."""
+def _render(col: Col, part: slice) -> pa.Array:
+    how, values = col
+    if isinstance(how, str):
+        return _iso(values[part]) if how == "time" else pa.array(values[part])
+    index = values[part]
+    return how.take(pa.array(np.maximum(index, 0), mask=index < 0))
+
+
+def _write(path: Path, fmt: str, columns: dict[str, Col]) -> int:
+    """Write a table chunk by chunk (strings exist only per chunk) via a temp file."""
+    n = len(next(iter(columns.values()))[1])
     tmp = path.with_name(path.name + ".tmp")
     writer: pq.ParquetWriter | pacsv.CSVWriter | None = None
     try:
         for lo in range(0, max(n, 1), CHUNK_ROWS):
             part = slice(lo, min(lo + CHUNK_ROWS, n))
-            chunk = pa.table({name: make(part) for name, make in columns.items()})
+            chunk = pa.table({name: _render(col, part) for name, col in columns.items()})
             if writer is None:
                 writer = (pq.ParquetWriter(tmp, chunk.schema) if fmt == "parquet" else
                           pacsv.CSVWriter(tmp, chunk.schema, write_options=pacsv.WriteOptions(
@@ -511,6 +518,56 @@ def _check_args(users: int, seed: int, days: int, fmt: str) -> None:
         raise ValueError(f"--format must be csv or parquet (got {fmt!r})")
 
 
+def _entity_tables(rng: np.random.Generator, ent: _Entities, pop: dict[str, np.ndarray],
+                   ses: dict[str, np.ndarray]
+                   ) -> tuple[dict[str, dict[str, Col]], dict[str, pa.Array]]:
+    """Devices (only those seen), addresses and payments, each listed by a random public id.
+
+    Returns the three tables and the id strings (``device``, ``address``, ``payment``, ``ip``)
+    that ``ses["device"]`` / ``ses["addr"]`` / ``ses["pay"]`` / ``ses["ip"]`` index into; the
+    device and ip columns of ``ses`` are rewritten in place to do so.
+    """
+    used = np.unique(ses["device"])
+    dev_os, dev_browser = _pick(rng, OS_P, len(used)), _pick(rng, BROWSER_P, len(used))
+    for farm in ent.farm_devices:  # a farm runs one phone model
+        pos = np.searchsorted(used, farm)
+        pos = pos[used[np.minimum(pos, len(used) - 1)] == farm]
+        dev_os[pos], dev_browser[pos] = dev_os[pos[0]], dev_browser[pos[0]]
+    ip_values, ses["ip"] = np.unique(ses["ip"], return_inverse=True)
+    ses["device"] = np.searchsorted(used, ses["device"])
+    addr_owner, pay_owner = np.concatenate(ent.addr_owner), np.concatenate(ent.pay_owner)
+    n_addr, n_pay = len(addr_owner), len(pay_owner)
+    addr_country = np.where(rng.random(n_addr) < 0.95, pop["country"][addr_owner],
+                            _pick(rng, COUNTRY_P, n_addr))
+    postcodes = pc.utf8_lpad(pc.cast(pa.array(rng.integers(0, 100_000, n_addr)), pa.string()),
+                             width=5, padding="0")
+    kind = _pick(rng, PAY_KIND_P, n_pay)
+    bins = (np.array([4, 5, 3])[_pick(rng, (0.55, 0.35, 0.10), 400)] * 100_000
+            + rng.integers(0, 100_000, 400))
+    pay_bin = _pick(rng, 1.0 / np.arange(1, 401) ** 1.1, n_pay)  # a few issuers dominate
+    for cards, ring_bins in ent.pay_bins:  # card testers work through one or two BIN ranges
+        kind[cards] = 0
+        pay_bin[cards] = ring_bins[rng.integers(0, len(ring_bins), len(cards))] % 400
+    issuer = np.where(rng.random(n_pay) < 0.9, pop["country"][pay_owner],
+                      _pick(rng, COUNTRY_P, n_pay))
+    # Public ids in a random order: internally fraud rings are allocated last.
+    d_rows, a_rows, p_rows = (rng.permutation(k) for k in (len(used), n_addr, n_pay))
+    ids = {"device": _ids("d", np.argsort(d_rows)), "address": _ids("a", np.argsort(a_rows)),
+           "payment": _ids("pm", np.argsort(p_rows)), "ip": _ip_strings(ip_values)}
+    countries = _pool(COUNTRIES)
+    return {
+        "devices": {"device_id": (ids["device"], d_rows), "os": (_pool(OS), dev_os[d_rows]),
+                    "browser": (_pool(BROWSERS), dev_browser[d_rows])},
+        "addresses": {"address_id": (ids["address"], a_rows),
+                      "country": (countries, addr_country[a_rows]),
+                      "postcode": (postcodes, a_rows)},
+        "payments": {"payment_id": (ids["payment"], p_rows), "kind": (_pool(PAY_KINDS), kind[p_rows]),
+                     "bin": (pc.cast(pa.array(bins), pa.string()),
+                             np.where(kind[p_rows] == 0, pay_bin[p_rows], -1)),
+                     "issuer_country": (countries, issuer[p_rows])},
+    }, ids
+
+
 def generate(out: str | Path, users: int = 5000, seed: int = 0, days: int = 90,
              fmt: str = "csv", progress: Callable[[str], None] | None = None
              ) -> GeneratedSummary:
@@ -520,7 +577,7 @@ def generate(out: str | Path, users: int = 5000, seed: int = 0, days: int = 90,
         out: folder to write (created; existing generated files are replaced).
         users: number of user accounts, 1,000 .. 1,000,000.
         seed: seed of the only random source; identical arguments give identical bytes.
-        days: length of the observed window starting 2026-01-01T00:00:00Z (>= 7).
+        days: length of the observed window starting 2026-01-01T00:00:00Z (7 .. 3,650).
         fmt: ``csv`` or ``parquet`` for the canonical tables (``truth/`` is always CSV).
         progress: called with a short message before each stage.
 
@@ -560,150 +617,73 @@ def generate(out: str | Path, users: int = 5000, seed: int = 0, days: int = 90,
     ev, checkout = _events(rng, ses, t1)
     oi = np.flatnonzero(ses["order"])
     o_time = np.minimum(checkout[oi] + rng.integers(1_000, 10_000, len(oi)), t1 - 1)
-    oi = oi[np.argsort(o_time, kind="stable")]  # order ids follow time, like a real shop's
-    o_time = np.sort(o_time, kind="stable")
+    by_time = np.argsort(o_time, kind="stable")  # order ids follow time, like a real shop's
+    oi, o_time = oi[by_time], o_time[by_time]
     o_addr = np.where(rng.random(len(oi)) < 0.03, -1, ses["addr"][oi])  # digital goods
     prod = _products(rng, int(np.clip(users // 20, 300, 50_000)))
     items = _order_items(rng, ses["tier"][oi], prod)
     status = _pick(rng, STATUS_P, len(oi))
+    say("devices, addresses, payments")
+    entity_tables, ids = _entity_tables(rng, ent, pop, ses)
 
-    say("entities")
-    n_addr, n_pay = sum(map(len, ent.addr_owner)), sum(map(len, ent.pay_owner))
-    addr_owner, pay_owner = np.concatenate(ent.addr_owner), np.concatenate(ent.pay_owner)
-    dev_used = np.unique(ses["device"])
-    dev_os, dev_browser = _pick(rng, OS_P, len(dev_used)), _pick(rng, BROWSER_P, len(dev_used))
-    for farm in ent.farm_devices:  # a farm runs one phone model
-        pos = np.searchsorted(dev_used, farm)
-        pos = pos[dev_used[np.minimum(pos, len(dev_used) - 1)] == farm]
-        dev_os[pos], dev_browser[pos] = dev_os[pos[0]], dev_browser[pos[0]]
-    ip_values, ses_ip = np.unique(ses["ip"], return_inverse=True)
-    addr_country = np.where(rng.random(n_addr) < 0.95, pop["country"][addr_owner],
-                            _pick(rng, COUNTRY_P, n_addr))
-    pay_kind = _pick(rng, PAY_KIND_P, n_pay)
-    bins = (np.array([4, 5, 3])[_pick(rng, (0.55, 0.35, 0.10), 400)] * 100_000
-            + rng.integers(0, 100_000, 400))
-    bin_w = 1.0 / np.arange(1, 401) ** 1.1
-    pay_bin = bins[_pick(rng, bin_w, n_pay)]
-    for cards, ring_bins in ent.pay_bins:  # card testers work through one or two BIN ranges
-        pay_kind[cards] = 0
-        pay_bin[cards] = bins[ring_bins[rng.integers(0, len(ring_bins), len(cards))] % 400]
-    pay_issuer = np.where(rng.random(n_pay) < 0.9, pop["country"][pay_owner],
-                          _pick(rng, COUNTRY_P, n_pay))
-
-    say("writing tables")
-    # Public ids: users by signup, orders by time, everything else in a random order, so that
-    # no id leaks when an entity was generated (fraud rings come last internally).
+    # Users are numbered by signup, orders by time: ids carry no trace of how they were made.
     u_rows = np.argsort(pop["created"], kind="stable")
     u_rank = np.empty(users, dtype=np.int64)
     u_rank[u_rows] = np.arange(users)
-    uid = _ids("u", u_rank)
-    d_rank = rng.permutation(len(dev_used))
-    did = _ids("d", d_rank)
-    a_rank, p_rank = rng.permutation(n_addr), rng.permutation(n_pay)
-    aid, pid = _ids("a", a_rank), _ids("pm", p_rank)
-    ipid = _ip_strings(ip_values)
-    prid = _ids("p", np.arange(len(prod["price"])))
-    oid = _ids("o", np.arange(len(oi)))
-    ses_dev = np.searchsorted(dev_used, ses["device"])
-    d_rows, a_rows, p_rows = np.argsort(d_rank), np.argsort(a_rank), np.argsort(p_rank)
-    ev_s = ev["sid"]
-    postcode = pc.utf8_lpad(pc.cast(pa.array(rng.integers(0, 100_000, n_addr)), pa.string()),
-                            width=5, padding="0")
-    null_bin = pay_kind != 0
-    tables: dict[str, tuple[dict[str, Callable[[slice], pa.Array]], int]] = {
-        "users": ({
-            "user_id": lambda s: uid.take(pa.array(u_rows[s])),
-            "created_at": lambda s: _iso(pop["created"][u_rows[s]]),
-            "country": lambda s: _labels(COUNTRIES, pop["country"][u_rows[s]]),
-            "email_domain": lambda s: _labels(EMAIL_DOMAINS, pop["email"][u_rows[s]]),
-        }, users),
-        "devices": ({
-            "device_id": lambda s: did.take(pa.array(d_rows[s])),
-            "os": lambda s: _labels(OS, dev_os[d_rows[s]]),
-            "browser": lambda s: _labels(BROWSERS, dev_browser[d_rows[s]]),
-        }, len(dev_used)),
-        "products": ({
-            "product_id": lambda s: prid[s],
-            "category": lambda s: _labels(CATEGORIES, prod["category"][s]),
-            "price": lambda s: pa.array(prod["price"][s]),
-        }, len(prod["price"])),
-        "addresses": ({
-            "address_id": lambda s: aid.take(pa.array(a_rows[s])),
-            "country": lambda s: _labels(COUNTRIES, addr_country[a_rows[s]]),
-            "postcode": lambda s: postcode.take(pa.array(a_rows[s])),
-        }, n_addr),
-        "payments": ({
-            "payment_id": lambda s: pid.take(pa.array(p_rows[s])),
-            "kind": lambda s: _labels(PAY_KINDS, pay_kind[p_rows[s]]),
-            "bin": lambda s: pc.cast(pa.array(pay_bin[p_rows[s]], mask=null_bin[p_rows[s]]),
-                                     pa.string()),
-            "issuer_country": lambda s: _labels(COUNTRIES, pay_issuer[p_rows[s]]),
-        }, n_pay),
-        "events": ({
-            "user_id": lambda s: uid.take(pa.array(ses["user"][ev_s[s]])),
-            "ts": lambda s: _iso(ev["ts"][s]),
-            "device_id": lambda s: did.take(pa.array(ses_dev[ev_s[s]])),
-            "ip": lambda s: ipid.take(pa.array(ses_ip[ev_s[s]])),
-            "event_type": lambda s: _labels(EVENT_TYPES, ev["type"][s]),
-        }, len(ev_s)),
-        "orders": ({
-            "order_id": lambda s: oid[s],
-            "user_id": lambda s: uid.take(pa.array(ses["user"][oi[s]])),
-            "created_at": lambda s: _iso(o_time[s]),
-            "amount": lambda s: pa.array(items["amount"][s]),
-            "status": lambda s: _labels(STATUSES, status[s]),
-            "device_id": lambda s: did.take(pa.array(ses_dev[oi[s]])),
-            "ip": lambda s: ipid.take(pa.array(ses_ip[oi[s]])),
-            "address_id": lambda s: _take(aid, o_addr[s]),
-            "payment_id": lambda s: _take(pid, ses["pay"][oi[s]]),
-        }, len(oi)),
-        "order_items": ({
-            "order_id": lambda s: oid.take(pa.array(items["order"][s])),
-            "product_id": lambda s: prid.take(pa.array(items["product"][s])),
-            "quantity": lambda s: pa.array(items["quantity"][s]),
-            "price": lambda s: pa.array(items["price"][s]),
-        }, len(items["order"])),
+    n_prod = len(prod["price"])
+    uid, oid, prid = _ids("u", u_rank), _ids("o", np.arange(len(oi))), _ids("p", np.arange(n_prod))
+    ev_s, ipid, did = ev["sid"], ids["ip"], ids["device"]
+    countries = _pool(COUNTRIES)
+    tables: dict[str, dict[str, Col]] = {
+        "users": {"user_id": (uid, u_rows), "created_at": ("time", pop["created"][u_rows]),
+                  "country": (countries, pop["country"][u_rows]),
+                  "email_domain": (_pool(EMAIL_DOMAINS), pop["email"][u_rows])},
+        "devices": entity_tables["devices"],
+        "products": {"product_id": (prid, np.arange(n_prod)),
+                     "category": (_pool(CATEGORIES), prod["category"]),
+                     "price": ("num", prod["price"])},
+        "addresses": entity_tables["addresses"],
+        "payments": entity_tables["payments"],
+        "events": {"user_id": (uid, ses["user"][ev_s]), "ts": ("time", ev["ts"]),
+                   "device_id": (did, ses["device"][ev_s]), "ip": (ipid, ses["ip"][ev_s]),
+                   "event_type": (_pool(EVENT_TYPES), ev["type"])},
+        "orders": {"order_id": (oid, np.arange(len(oi))), "user_id": (uid, ses["user"][oi]),
+                   "created_at": ("time", o_time), "amount": ("num", items["amount"]),
+                   "status": (_pool(STATUSES), status), "device_id": (did, ses["device"][oi]),
+                   "ip": (ipid, ses["ip"][oi]), "address_id": (ids["address"], o_addr),
+                   "payment_id": (ids["payment"], ses["pay"][oi])},
+        "order_items": {"order_id": (oid, items["order"]), "product_id": (prid, items["product"]),
+                        "quantity": ("num", items["quantity"]), "price": ("num", items["price"])},
     }
     counts = {}
-    for name, (columns, n) in tables.items():
+    for name, columns in tables.items():
         assert tuple(columns) == TABLES[name].column_names, name
-        say(f"writing {name} ({n:,} rows)")
-        counts[name] = _write(out / f"{name}.{fmt}", fmt, columns, n)
+        say(f"writing {name}")
+        counts[name] = _write(out / f"{name}.{fmt}", fmt, columns)
 
     say("writing truth")
-    o_ring = ses["ring"][oi]
-    ring_ids = _ids("r", np.arange(len(members)))
-    ring_types = pa.array(RING_TYPES, pa.string())
-    u_ring = ring_of[u_rows]
+    o_ring, u_ring = ses["ring"][oi], ring_of[u_rows]
+    ring_ids, types = _ids("r", np.arange(len(members))), _pool(RING_TYPES)
+    # A ring's span: its members' first to last fraudulent event (signups excluded).
     ev_ring = ses["ring"][ev_s]
-    fraud_ev = (ev_ring >= 0) & (ses["kind"][ev_s] != K_SIGNUP)
+    act = (ev_ring >= 0) & (ses["kind"][ev_s] != K_SIGNUP)
     r_start = np.full(len(members), t1, dtype=np.int64)
     r_end = np.full(len(members), t0, dtype=np.int64)
-    np.minimum.at(r_start, ev_ring[fraud_ev], ev["ts"][fraud_ev])
-    np.maximum.at(r_end, ev_ring[fraud_ev], ev["ts"][fraud_ev])
-    truth = {
-        "users": ({
-            "user_id": lambda s: uid.take(pa.array(u_rows[s])),
-            "is_fraud": lambda s: pa.array((u_ring[s] >= 0).astype(np.int64)),
-            "ring_id": lambda s: _take(ring_ids, u_ring[s]),
-            "ring_type": lambda s: _take(ring_types, np.where(u_ring[s] >= 0,
-                                                              rings["type"][u_ring[s]], -1)),
-        }, users),
-        "orders": ({
-            "order_id": lambda s: oid[s],
-            "is_fraud": lambda s: pa.array((o_ring[s] >= 0).astype(np.int64)),
-            "ring_id": lambda s: _take(ring_ids, o_ring[s]),
-        }, len(oi)),
-        "rings": ({
-            "ring_id": lambda s: ring_ids[s],
-            "ring_type": lambda s: ring_types.take(pa.array(rings["type"][s])),
-            "size": lambda s: pa.array(rings["size"][s]),
-            "start_ms": lambda s: pa.array(r_start[s]),
-            "end_ms": lambda s: pa.array(r_end[s]),
-        }, len(members)),
+    np.minimum.at(r_start, ev_ring[act], ev["ts"][act])
+    np.maximum.at(r_end, ev_ring[act], ev["ts"][act])
+    truth: dict[str, dict[str, Col]] = {
+        "users": {"user_id": (uid, u_rows), "is_fraud": ("num", (u_ring >= 0).astype(np.int64)),
+                  "ring_id": (ring_ids, u_ring),
+                  "ring_type": (types, np.where(u_ring >= 0, rings["type"][u_ring], -1))},
+        "orders": {"order_id": (oid, np.arange(len(oi))),
+                   "is_fraud": ("num", (o_ring >= 0).astype(np.int64)),
+                   "ring_id": (ring_ids, o_ring)},
+        "rings": {"ring_id": (ring_ids, np.arange(len(members))),
+                  "ring_type": (types, rings["type"]), "size": ("num", rings["size"]),
+                  "start_ms": ("num", r_start), "end_ms": ("num", r_end)},
     }
-    for name, (columns, n) in truth.items():
-        _write(out / "truth" / f"{name}.csv", "csv", columns, n)
+    for name, columns in truth.items():
+        _write(out / "truth" / f"{name}.csv", "csv", columns)
 
     summary = GeneratedSummary(
         out=str(out), counts=counts, rings=len(members),

@@ -55,20 +55,26 @@ def _column(frame: pd.DataFrame, name: str) -> list:
     return obj.where(values.notna(), None).tolist()
 
 
+def _prop_maps(frame: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
+    """One property map per row, leaving out missing values (``SET +=`` would erase them)."""
+    columns = [_column(frame, n) for n in names]
+    if not columns:
+        return [{} for _ in range(len(frame))]
+    if all(None not in col for col in columns):  # the common case: no filtering per row
+        return [dict(zip(names, values, strict=True)) for values in zip(*columns, strict=True)]
+    return [{n: v for n, v in zip(names, values, strict=True) if v is not None}
+            for values in zip(*columns, strict=True)]
+
+
 def node_rows(frame: pd.DataFrame, label: str) -> list[dict]:
     """Rows for ``build/merge_nodes*``: key, props without missing values (and first_seen)."""
     spec = schema.node(label)
     with_first_seen = spec.time == "first_seen"
     props = [p for p in spec.properties if not (with_first_seen and p == "first_seen")]
     keys = _column(frame, spec.key)
-    columns = {p: _column(frame, p) for p in props if p in frame.columns}
-    rows = []
-    for i, key in enumerate(keys):
-        row: dict[str, Any] = {
-            "key": key,
-            "props": {p: col[i] for p, col in columns.items() if col[i] is not None},
-        }
-        rows.append(row)
+    props_list = _prop_maps(frame, [p for p in props if p in frame.columns])
+    rows: list[dict[str, Any]] = [{"key": k, "props": m} for k, m in
+                                  zip(keys, props_list, strict=True)]
     if with_first_seen:
         for row, first in zip(rows, _column(frame, "first_seen"), strict=True):
             row["first_seen"] = None if first is None else int(first)
@@ -87,12 +93,9 @@ def rel_rows(frame: pd.DataFrame, rel_type: str) -> list[dict]:
             {"src": s, "dst": d, "first_seen": f, "last_seen": la, "times": t}
             for s, d, f, la, t in zip(src, dst, first, last, times, strict=True)
         ]
-    columns = {p: _column(frame, p) for p in spec.properties if p in frame.columns}
-    return [
-        {"src": s, "dst": d, "props": {p: col[i] for p, col in columns.items()
-                                       if col[i] is not None}}
-        for i, (s, d) in enumerate(zip(src, dst, strict=True))
-    ]
+    props_list = _prop_maps(frame, [p for p in spec.properties if p in frame.columns])
+    return [{"src": s, "dst": d, "props": m}
+            for s, d, m in zip(src, dst, props_list, strict=True)]
 
 
 def label_rows(labels: pd.DataFrame, entity: str) -> list[dict]:

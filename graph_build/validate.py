@@ -232,8 +232,11 @@ def validate_tables(raw_tables: dict[str, RawTable], lenient: bool = False) -> V
                 continue
             target = typed[fk.table]
             key_col = schema.TABLES[fk.table].key[0]
-            known = pd.Index(target[key_col].dropna().unique())
-            dangling = table[fk.column].notna() & ~table[fk.column].isin(known)
+            # A hash lookup on an Index: Series.isin on Arrow strings goes through Python lists.
+            known = pd.Index(target[key_col].dropna().unique().astype(object))
+            values = table[fk.column].astype(object)
+            found = known.get_indexer(values.to_numpy()) >= 0
+            dangling = values.notna() & ~pd.Series(found, index=table.index)
             out.rows(raw, dangling.fillna(False), fk.column,
                      f"refers to a {key_col} that {fk.table} does not have (or rejected)")
         bad = out.bad_rows.get(name, set())

@@ -159,7 +159,8 @@ def make_masks(data: HeteroData, y: dict[str, np.ndarray], split: str = "tempora
 
 
 def fit_normaliser(data: HeteroData, split: str, t1: int) -> Normaliser:
-    """Fit on the training period: nodes active by T1 (temporal) and never val/test nodes."""
+    """Fit on the training period and attach it as ``data[t].fit_mask``: nodes active by T1
+    (temporal split only) that are in neither the validation nor the test mask."""
     masks = {}
     for t in data.node_types:
         keep = torch.ones(data[t].num_nodes, dtype=torch.bool)
@@ -168,7 +169,7 @@ def fit_normaliser(data: HeteroData, split: str, t1: int) -> Normaliser:
         for name in ("val_mask", "test_mask"):
             if name in data[t]:
                 keep &= ~data[t][name]
-        masks[t] = keep
+        data[t].fit_mask = masks[t] = keep
     return Normaliser.fit({t: data[t].x for t in data.node_types}, masks)
 
 

@@ -124,13 +124,34 @@ class FalkorStore:
         progress: Progress | None = None,
         params: Row | None = None,
     ) -> int:
+        # Pipelined: while the server runs batch i, this thread renders batch i+1 as text (the
+        # client inlines parameters into the query, which is CPU work in Python). One sender
+        # keeps the batches in order; at most two are in flight.
+        from concurrent.futures import ThreadPoolExecutor
+
         sent = 0
-        for batch in batched(rows, batch_size):
-            self.write(query, {**(params or {}), "rows": list(batch)})
-            sent += len(batch)
-            if progress:
-                progress(len(batch))
+        pending = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="falkor-writer") as sender:
+            for batch in batched(rows, batch_size):
+                text = self._graph._build_params_header(
+                    {**(params or {}), "rows": list(batch)}) + query
+                if pending is not None:
+                    pending.result()
+                pending = sender.submit(self._send, text, len(batch), progress)
+                sent += len(batch)
+            if pending is not None:
+                pending.result()
         return sent
+
+    def _send(self, text: str, count: int, progress: Progress | None) -> None:
+        try:
+            self._db.connection.execute_command("GRAPH.QUERY", self._graph.name, text,
+                                                "--compact")
+        except Exception as e:
+            message = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise StoreError(f"embedded store refused a write: {message}") from e
+        if progress:
+            progress(count)
 
     def ensure_schema(self) -> None:
         """A range index and a unique constraint on every node key.

@@ -1,0 +1,8 @@
+// The last scoring runs (the audit trail): status, mode, nodes written, flagged, rings
+// params: limit
+MATCH (r:ScoringRun)
+RETURN r.run_id AS run_id, r.status AS status, r.mode AS mode, r.model_version AS model_version,
+       r.started_at AS started_at, r.finished_at AS finished_at, r.nodes_scored AS nodes_scored,
+       r.flagged AS flagged, r.rings AS rings, r.error AS error
+ORDER BY r.started_at DESC
+LIMIT $limit

@@ -1,0 +1,11 @@
+// Top fraud rings (open, by score)
+// params: limit
+MATCH (r:FraudRing)
+WHERE r.closed_at IS NULL
+OPTIONAL MATCH (u:User)-[:MEMBER_OF]->(r)
+WITH r, collect(u.user_id) AS members
+RETURN r.ring_id AS ring_id, r.size AS size, round(r.score * 1000) / 1000.0 AS score,
+       members[0..5] AS sample_members, r.shared AS shared, r.first_seen AS first_seen,
+       r.last_seen AS last_seen, r.detected_at AS detected_at
+ORDER BY r.score DESC, r.size DESC
+LIMIT $limit
