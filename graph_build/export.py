@@ -20,8 +20,9 @@ from graph_build.stores.base import DEFAULT_PAGE, GraphStore
 def _frame(store: GraphStore, query: str, as_of: int | None, page_size: int,
            progress: Callable[[int], None] | None) -> pd.DataFrame | None:
     pages = []
-    for page in store.read_pages(query, {"as_of": as_of}, page_size=page_size):
-        pages.append(pd.DataFrame.from_records(page))
+    for page in store.read_frames(query, {"as_of": as_of}, page_size=page_size,
+                                  numeric=schema.FLOAT_PROPERTIES):
+        pages.append(page)
         if progress:
             progress(len(page))
     if not pages:

@@ -244,6 +244,11 @@ NODES: dict[str, NodeSpec] = {
 
 AGGREGATE_PROPS = ("first_seen", "last_seen", "count")
 
+# Graph properties holding floating-point numbers (from the tables' float columns). Stores that
+# return them as text in their fast read path cast these.
+FLOAT_PROPERTIES: tuple[str, ...] = tuple(sorted({
+    c.name for t in TABLES.values() for c in t.columns if c.type == "float"}))
+
 RELATIONSHIPS: dict[str, RelSpec] = {
     r.type: r
     for r in (

@@ -40,12 +40,16 @@ class FeatureSet:
             of ``frames.nodes[label]`` in the same order.
         times: label -> int64 array, the node's latest activity at or before ``as_of``
             (its own time when it has no timed relationships; ``as_of`` when it has no time).
+        first_times: label -> int64 array, the node's first activity: its earliest timed
+            relationship, else its own time (the temporal split uses it: when a node became
+            known), 0 when it has neither.
         as_of: the cut-off, epoch ms.
     """
 
     frames: GraphFrames
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     times: dict[str, np.ndarray] = field(default_factory=dict)
+    first_times: dict[str, np.ndarray] = field(default_factory=dict)
     as_of: int = 0
 
     @property
@@ -170,6 +174,13 @@ def _windows(prefix: str, group: np.ndarray, t: np.ndarray, n: int, t_cut: int,
             for name, w in WINDOWS.items()}
 
 
+def _group_starts(sorted_groups: np.ndarray) -> np.ndarray:
+    """True where a run of equal values starts in a sorted array (empty-safe)."""
+    out = np.ones(len(sorted_groups), dtype=bool)
+    out[1:] = sorted_groups[1:] != sorted_groups[:-1]
+    return out
+
+
 def _freq(values: pd.Series) -> np.ndarray:
     """Share of nodes with the same value (missing values count as one value)."""
     v = values.astype("string").fillna("<na>")
@@ -229,8 +240,8 @@ def _user_features(g: GraphFrames, o: dict, t_cut: int) -> tuple[dict, np.ndarra
     f["signup_to_first_order_h"] = (np.where(n_orders > 0, first, t_cut) - created).clip(0) / HOUR
     order = np.lexsort((t, u))
     su, st = u[order], t[order]
-    same = np.r_[False, su[1:] == su[:-1]]
-    gaps = np.where(same, np.r_[0, np.diff(st)], np.nan)
+    same = ~_group_starts(su)
+    gaps = np.where(same, np.diff(st, prepend=st[:1]), np.nan)
     ok = ~np.isnan(gaps)
     f["gap_min_h"] = _gmin(su[ok], gaps[ok], n, 90 * DAY) / HOUR
     f["gap_mean_h"] = (_count(su[ok], n, gaps[ok]) / np.maximum(_count(su[ok], n), 1)) / HOUR
@@ -278,18 +289,18 @@ def _order_features(g: GraphFrames, o: dict, t_cut: int) -> tuple[dict, np.ndarr
     order = np.lexsort((t, u))
     rank = np.empty(n)
     su = u[order]
-    start = np.r_[True, su[1:] != su[:-1]]
-    grp_start = np.maximum.accumulate(np.where(start, np.arange(n), 0))
+    start = _group_starts(su)
+    grp_start = np.maximum.accumulate(np.where(start, np.arange(n), 0)) if n else start
     rank[order] = np.arange(n) - grp_start
-    prev = np.r_[np.nan, t[order][:-1]].astype(np.float64)
-    gap = np.where(start, np.nan, t[order] - prev)
+    st = t[order]
+    gap = np.where(start, np.nan, np.diff(st, prepend=st[:1]).astype(np.float64))
     gap_full = np.empty(n)
     gap_full[order] = gap
     f["user_prior_orders"] = rank
     f["gap_prev_order_h"] = np.where(np.isnan(gap_full), f["user_age_at_order_h"] * HOUR,
                                      gap_full) / HOUR
     grp = np.where(u >= 0, u, -1 - np.arange(n))  # orders without a user share nothing
-    grp = grp - grp.min()
+    grp = grp - grp.min(initial=0)
     for name, w in (("1h", HOUR), ("24h", DAY)):
         f[f"user_orders_prior_{name}"] = _near_count(grp, t, w)
     s, _, _ = _edges(g, "CONTAINS")
@@ -406,4 +417,22 @@ def build_features(frames: GraphFrames, as_of: int | None = None) -> FeatureSet:
         table.insert(0, key, g.keys(label).astype(str).to_numpy())
         fs.tables[label] = table
         fs.times[label] = np.asarray(times, np.int64)
+    fs.first_times = _first_times(g)
     return fs
+
+
+def _first_times(g: GraphFrames) -> dict[str, np.ndarray]:
+    """Earliest timed relationship of every node, else its own time, else 0."""
+    out = {}
+    for label in schema.NODES:
+        out[label] = np.full(g.node_count(label), np.inf)
+    for rel_type in schema.RELATIONSHIPS:
+        s, d, t = _edges(g, rel_type)
+        spec = schema.rel(rel_type)
+        np.minimum.at(out[spec.source], s, t.astype(np.float64))
+        np.minimum.at(out[spec.target], d, t.astype(np.float64))
+    for label, first in out.items():
+        own = _node_time(g, label)
+        first = np.where(np.isfinite(first), first, own)
+        out[label] = np.nan_to_num(first, nan=0.0).astype(np.int64)
+    return out

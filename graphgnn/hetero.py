@@ -85,6 +85,7 @@ def build_hetero(fs: FeatureSet) -> HeteroData:
 
     Returns:
         ``data[t].x`` float ``[N_t, F_t]``, ``data[t].time`` int64 ``[N_t]`` (latest activity),
+        ``data[t].first_time`` int64 ``[N_t]`` (first activity),
         ``data[et].edge_index`` int64 ``[2, E]`` and ``data[et].edge_time`` int64 ``[E]`` for
         every type of :func:`metadata`; ``data.as_of`` the cut-off.
     """
@@ -92,9 +93,10 @@ def build_hetero(fs: FeatureSet) -> HeteroData:
     for t in NODE_TYPES:
         names = fs.names[t]
         table = fs.tables[t]
-        data[t].x = torch.from_numpy(table[names].to_numpy(np.float32).reshape(len(table),
-                                                                                len(names)))
+        x = np.array(table[names].to_numpy(np.float32), copy=True).reshape(len(table), len(names))
+        data[t].x = torch.from_numpy(x)
         data[t].time = torch.from_numpy(fs.times[t].astype(np.int64))
+        data[t].first_time = torch.from_numpy(fs.first_times[t].astype(np.int64))
         data[t].num_nodes = len(table)
     for spec in schema.RELATIONSHIPS.values():
         s, d, tm = _edges(fs.frames, spec.type)
@@ -120,18 +122,19 @@ def make_masks(data: HeteroData, y: dict[str, np.ndarray], split: str = "tempora
                val_frac: float = 0.2, test_frac: float = 0.2, seed: int = 0) -> dict[str, int]:
     """Attach ``y`` (NaN = unknown), ``train_mask``, ``val_mask``, ``test_mask`` per scored type.
 
-    ``temporal``: thresholds T1 < T2 are quantiles of the labelled users' latest activity; a
-    node is in train when its latest activity is <= T1, val when in (T1, T2], test after T2
-    (the same T1/T2 for every type). ``random``: stratified by label per type.
+    ``temporal``: thresholds T1 < T2 are quantiles of the labelled users' first activity; a
+    node is in train when it became known (first activity) by T1, val when in (T1, T2], test
+    after T2 (the same T1/T2 for every type): the model learns from what was known by T1 and
+    is judged on nodes that appeared later. ``random``: stratified by label per type.
 
     Returns:
         ``{"t1": T1, "t2": T2}`` (for ``random`` both are the graph's ``as_of``).
     """
     rng = np.random.default_rng(seed)
-    times_u = data["User"].time.numpy()[~np.isnan(y.get("User", np.array([])))] \
+    times_u = data["User"].first_time.numpy()[~np.isnan(y["User"])] \
         if "User" in y else np.array([])
     if split == "temporal":
-        t1, t2 = split_times(times_u if len(times_u) else data["Order"].time.numpy(),
+        t1, t2 = split_times(times_u if len(times_u) else data["Order"].first_time.numpy(),
                              val_frac, test_frac)
     elif split == "random":
         t1 = t2 = int(data.as_of)
@@ -143,7 +146,7 @@ def make_masks(data: HeteroData, y: dict[str, np.ndarray], split: str = "tempora
         known = ~np.isnan(labels)
         part = np.full(n, -1)
         if split == "temporal":
-            times = data[t].time.numpy()
+            times = data[t].first_time.numpy()
             part[known] = np.where(times[known] <= t1, 0, np.where(times[known] <= t2, 1, 2))
         else:
             for cls in (0.0, 1.0):
@@ -159,13 +162,13 @@ def make_masks(data: HeteroData, y: dict[str, np.ndarray], split: str = "tempora
 
 
 def fit_normaliser(data: HeteroData, split: str, t1: int) -> Normaliser:
-    """Fit on the training period and attach it as ``data[t].fit_mask``: nodes active by T1
+    """Fit on the training period and attach it as ``data[t].fit_mask``: nodes known by T1
     (temporal split only) that are in neither the validation nor the test mask."""
     masks = {}
     for t in data.node_types:
         keep = torch.ones(data[t].num_nodes, dtype=torch.bool)
         if split == "temporal":
-            keep &= data[t].time <= t1
+            keep &= data[t].first_time <= t1
         for name in ("val_mask", "test_mask"):
             if name in data[t]:
                 keep &= ~data[t][name]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
+import pandas as pd
+
 Row = dict[str, Any]
 Progress = Callable[[int], None]
 
@@ -33,6 +35,16 @@ class GraphStore(Protocol):
         self, query: str, params: Row | None = None, page_size: int = DEFAULT_PAGE
     ) -> Iterator[list[Row]]:
         """Run a query whose text ends in ``SKIP $skip LIMIT $limit`` page by page."""
+        ...
+
+    def read_frames(
+        self,
+        query: str,
+        params: Row | None = None,
+        page_size: int = DEFAULT_PAGE,
+        numeric: Sequence[str] = (),
+    ) -> Iterator[pd.DataFrame]:
+        """Like :meth:`read_pages`, one DataFrame a page; ``numeric`` columns come as numbers."""
         ...
 
     def write(self, query: str, params: Row | None = None) -> Row:
@@ -86,3 +98,9 @@ def paged(
         if len(page) < page_size:
             return
         skip += page_size
+
+
+def frames_from_pages(pages: Iterable[list[Row]]) -> Iterator[pd.DataFrame]:
+    """Record pages as DataFrames (the generic :meth:`GraphStore.read_frames`)."""
+    for page in pages:
+        yield pd.DataFrame.from_records(page)

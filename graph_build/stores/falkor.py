@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from graph_build import cypher, schema
 from graph_build.errors import StoreError
 from graph_build.stores.base import DEFAULT_BATCH, DEFAULT_PAGE, Progress, Row, batched, paged
@@ -107,6 +109,42 @@ class FalkorStore:
         self, query: str, params: Row | None = None, page_size: int = DEFAULT_PAGE
     ) -> Iterator[list[Row]]:
         return paged(self.read, query, params, page_size)
+
+    def read_frames(
+        self,
+        query: str,
+        params: Row | None = None,
+        page_size: int = DEFAULT_PAGE,
+        numeric: Sequence[str] = (),
+    ) -> Iterator[pd.DataFrame]:
+        """Pages as DataFrames, read in FalkorDB's verbose result format.
+
+        Why: the verbose format hands strings and integers over as native RESP values that go
+        straight into a DataFrame, 3x faster than decoding compact ``[type, value]`` cells; its
+        one ambiguity is that floating-point values come as text, hence ``numeric``.
+        """
+        skip = 0
+        while True:
+            text = self._graph._build_params_header(
+                {**(params or {}), "skip": skip, "limit": page_size}) + query
+            try:
+                response = self._db.connection.execute_command(
+                    "GRAPH.RO_QUERY", self._graph.name, text)
+            except Exception as e:
+                message = str(e).splitlines()[0] if str(e) else type(e).__name__
+                if "empty key" in message.lower():
+                    return
+                raise StoreError(f"embedded store refused a query: {message}") from e
+            rows = response[1] if len(response) >= 3 else []
+            if rows:
+                frame = pd.DataFrame(rows, columns=response[0])
+                for column in numeric:
+                    if column in frame.columns:
+                        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+                yield frame
+            if len(rows) < page_size:
+                return
+            skip += page_size
 
     def write(self, query: str, params: Row | None = None) -> Row:
         result = self._query(query, params, read_only=False)

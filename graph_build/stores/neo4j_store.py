@@ -13,9 +13,19 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+import pandas as pd
+
 from graph_build import cypher, schema
 from graph_build.errors import StoreError
-from graph_build.stores.base import DEFAULT_BATCH, DEFAULT_PAGE, Progress, Row, batched, paged
+from graph_build.stores.base import (
+    DEFAULT_BATCH,
+    DEFAULT_PAGE,
+    Progress,
+    Row,
+    batched,
+    frames_from_pages,
+    paged,
+)
 
 DEFAULT_USER = "neo4j"
 DEFAULT_DATABASE = "neo4j"
@@ -189,6 +199,16 @@ class Neo4jStore:
         self, query: str, params: Row | None = None, page_size: int = DEFAULT_PAGE
     ) -> Iterator[list[Row]]:
         return paged(self.read, query, params, page_size)
+
+    def read_frames(
+        self,
+        query: str,
+        params: Row | None = None,
+        page_size: int = DEFAULT_PAGE,
+        numeric: Sequence[str] = (),
+    ) -> Iterator[pd.DataFrame]:
+        # The driver already returns typed values; ``numeric`` needs no work here.
+        return frames_from_pages(self.read_pages(query, params, page_size))
 
     # -- writes --------------------------------------------------------------------------------
 
