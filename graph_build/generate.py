@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -27,15 +26,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from graph_build.schema import TABLES
+from graph_build.table_writer import Col, ip_strings, iso, make_ids, pool, write_table
 
 MINUTE, HOUR, DAY = 60_000, 3_600_000, 86_400_000
 WINDOW_START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z: fixed so output depends on args only
 MIN_USERS, MAX_USERS, MIN_DAYS, MAX_DAYS = 1_000, 1_000_000, 7, 3_650
-CHUNK_ROWS = 1_000_000
 RING_TYPES = ("device_farm", "proxy_ring", "promo_abuse", "card_testing", "account_takeover")
 FARM, PROXY, PROMO, CARD, ATO = range(5)
 # Session kinds (which events a session emits) and order tiers (which products it buys).
@@ -452,61 +449,6 @@ def _order_items(rng: np.random.Generator, tier: np.ndarray,
             "price": price[line_prod], "amount": np.round(amount, 2)}
 
 
-def _ids(prefix: str, numbers: np.ndarray) -> pa.Array:
-    """``prefix`` + zero-padded 1-based numbers (``u0000001``), built in Arrow (fast)."""
-    width = max(7, len(str(len(numbers))))
-    digits = pc.cast(pa.array(np.asarray(numbers) + 1), pa.string())
-    return pc.binary_join_element_wise(prefix, pc.utf8_lpad(digits, width=width, padding="0"), "")
-
-
-def _pool(strings: Iterable[str]) -> pa.Array:
-    return pa.array(list(strings), pa.string())
-
-
-def _iso(ms: np.ndarray) -> pa.Array:
-    """Epoch milliseconds as ``2026-03-01T12:34:56.789Z`` strings."""
-    text = pc.cast(pa.array(ms, type=pa.timestamp("ms")), pa.string())
-    return pc.binary_join_element_wise(pc.replace_substring(text, " ", "T"), "Z", "")
-
-
-def _ip_strings(ips: np.ndarray) -> pa.Array:
-    octets = [pc.cast(pa.array((ips >> s) & 0xFF), pa.string()) for s in (24, 16, 8, 0)]
-    return pc.binary_join_element_wise(*octets, ".")
-
-
-# A column to write: ("time", epoch ms) | ("num", values) | (string pool, indices; -1 = null).
-Col = tuple["pa.Array | str", np.ndarray]
-
-
-def _render(col: Col, part: slice) -> pa.Array:
-    how, values = col
-    if isinstance(how, str):
-        return _iso(values[part]) if how == "time" else pa.array(values[part])
-    index = values[part]
-    return how.take(pa.array(np.maximum(index, 0), mask=index < 0))
-
-
-def _write(path: Path, fmt: str, columns: dict[str, Col]) -> int:
-    """Write a table chunk by chunk (strings exist only per chunk) via a temp file."""
-    n = len(next(iter(columns.values()))[1])
-    tmp = path.with_name(path.name + ".tmp")
-    writer: pq.ParquetWriter | pacsv.CSVWriter | None = None
-    try:
-        for lo in range(0, max(n, 1), CHUNK_ROWS):
-            part = slice(lo, min(lo + CHUNK_ROWS, n))
-            chunk = pa.table({name: _render(col, part) for name, col in columns.items()})
-            if writer is None:
-                writer = (pq.ParquetWriter(tmp, chunk.schema) if fmt == "parquet" else
-                          pacsv.CSVWriter(tmp, chunk.schema, write_options=pacsv.WriteOptions(
-                              quoting_style="none", quoting_header="none")))
-            writer.write_table(chunk)
-    finally:
-        if writer is not None:
-            writer.close()
-    os.replace(tmp, path)
-    return n
-
-
 def _check_args(users: int, seed: int, days: int, fmt: str) -> None:
     if not MIN_USERS <= users <= MAX_USERS:
         raise ValueError(f"--users must be between {MIN_USERS:,} and {MAX_USERS:,} (got {users:,})")
@@ -552,16 +494,16 @@ def _entity_tables(rng: np.random.Generator, ent: _Entities, pop: dict[str, np.n
                       _pick(rng, COUNTRY_P, n_pay))
     # Public ids in a random order: internally fraud rings are allocated last.
     d_rows, a_rows, p_rows = (rng.permutation(k) for k in (len(used), n_addr, n_pay))
-    ids = {"device": _ids("d", np.argsort(d_rows)), "address": _ids("a", np.argsort(a_rows)),
-           "payment": _ids("pm", np.argsort(p_rows)), "ip": _ip_strings(ip_values)}
-    countries = _pool(COUNTRIES)
+    ids = {"device": make_ids("d", np.argsort(d_rows)), "address": make_ids("a", np.argsort(a_rows)),
+           "payment": make_ids("pm", np.argsort(p_rows)), "ip": ip_strings(ip_values)}
+    countries = pool(COUNTRIES)
     return {
-        "devices": {"device_id": (ids["device"], d_rows), "os": (_pool(OS), dev_os[d_rows]),
-                    "browser": (_pool(BROWSERS), dev_browser[d_rows])},
+        "devices": {"device_id": (ids["device"], d_rows), "os": (pool(OS), dev_os[d_rows]),
+                    "browser": (pool(BROWSERS), dev_browser[d_rows])},
         "addresses": {"address_id": (ids["address"], a_rows),
                       "country": (countries, addr_country[a_rows]),
                       "postcode": (postcodes, a_rows)},
-        "payments": {"payment_id": (ids["payment"], p_rows), "kind": (_pool(PAY_KINDS), kind[p_rows]),
+        "payments": {"payment_id": (ids["payment"], p_rows), "kind": (pool(PAY_KINDS), kind[p_rows]),
                      "bin": (pc.cast(pa.array(bins), pa.string()),
                              np.where(kind[p_rows] == 0, pay_bin[p_rows], -1)),
                      "issuer_country": (countries, issuer[p_rows])},
@@ -631,25 +573,25 @@ def generate(out: str | Path, users: int = 5000, seed: int = 0, days: int = 90,
     u_rank = np.empty(users, dtype=np.int64)
     u_rank[u_rows] = np.arange(users)
     n_prod = len(prod["price"])
-    uid, oid, prid = _ids("u", u_rank), _ids("o", np.arange(len(oi))), _ids("p", np.arange(n_prod))
+    uid, oid, prid = make_ids("u", u_rank), make_ids("o", np.arange(len(oi))), make_ids("p", np.arange(n_prod))
     ev_s, ipid, did = ev["sid"], ids["ip"], ids["device"]
-    countries = _pool(COUNTRIES)
+    countries = pool(COUNTRIES)
     tables: dict[str, dict[str, Col]] = {
         "users": {"user_id": (uid, u_rows), "created_at": ("time", pop["created"][u_rows]),
                   "country": (countries, pop["country"][u_rows]),
-                  "email_domain": (_pool(EMAIL_DOMAINS), pop["email"][u_rows])},
+                  "email_domain": (pool(EMAIL_DOMAINS), pop["email"][u_rows])},
         "devices": entity_tables["devices"],
         "products": {"product_id": (prid, np.arange(n_prod)),
-                     "category": (_pool(CATEGORIES), prod["category"]),
+                     "category": (pool(CATEGORIES), prod["category"]),
                      "price": ("num", prod["price"])},
         "addresses": entity_tables["addresses"],
         "payments": entity_tables["payments"],
         "events": {"user_id": (uid, ses["user"][ev_s]), "ts": ("time", ev["ts"]),
                    "device_id": (did, ses["device"][ev_s]), "ip": (ipid, ses["ip"][ev_s]),
-                   "event_type": (_pool(EVENT_TYPES), ev["type"])},
+                   "event_type": (pool(EVENT_TYPES), ev["type"])},
         "orders": {"order_id": (oid, np.arange(len(oi))), "user_id": (uid, ses["user"][oi]),
                    "created_at": ("time", o_time), "amount": ("num", items["amount"]),
-                   "status": (_pool(STATUSES), status), "device_id": (did, ses["device"][oi]),
+                   "status": (pool(STATUSES), status), "device_id": (did, ses["device"][oi]),
                    "ip": (ipid, ses["ip"][oi]), "address_id": (ids["address"], o_addr),
                    "payment_id": (ids["payment"], ses["pay"][oi])},
         "order_items": {"order_id": (oid, items["order"]), "product_id": (prid, items["product"]),
@@ -659,11 +601,11 @@ def generate(out: str | Path, users: int = 5000, seed: int = 0, days: int = 90,
     for name, columns in tables.items():
         assert tuple(columns) == TABLES[name].column_names, name
         say(f"writing {name}")
-        counts[name] = _write(out / f"{name}.{fmt}", fmt, columns)
+        counts[name] = write_table(out / f"{name}.{fmt}", fmt, columns)
 
     say("writing truth")
     o_ring, u_ring = ses["ring"][oi], ring_of[u_rows]
-    ring_ids, types = _ids("r", np.arange(len(members))), _pool(RING_TYPES)
+    ring_ids, types = make_ids("r", np.arange(len(members))), pool(RING_TYPES)
     # A ring's span: its members' first to last fraudulent event (signups excluded).
     ev_ring = ses["ring"][ev_s]
     act = (ev_ring >= 0) & (ses["kind"][ev_s] != K_SIGNUP)
@@ -683,15 +625,15 @@ def generate(out: str | Path, users: int = 5000, seed: int = 0, days: int = 90,
                   "start_ms": ("num", r_start), "end_ms": ("num", r_end)},
     }
     for name, columns in truth.items():
-        _write(out / "truth" / f"{name}.csv", "csv", columns)
+        write_table(out / "truth" / f"{name}.csv", "csv", columns)
 
     summary = GeneratedSummary(
         out=str(out), counts=counts, rings=len(members),
         fraud_users=int((ring_of >= 0).sum()), fraud_orders=int((o_ring >= 0).sum()),
         ring_types={t: int((rings["type"] == i).sum()) for i, t in enumerate(RING_TYPES)})
     meta = {"generator": "fraudring.graph_build.generate", "users": users, "seed": seed,
-            "days": days, "format": fmt, "start": _iso(np.array([t0]))[0].as_py(),
-            "end": _iso(np.array([t1]))[0].as_py(), "start_ms": t0, "end_ms": t1,
+            "days": days, "format": fmt, "start": iso(np.array([t0]))[0].as_py(),
+            "end": iso(np.array([t1]))[0].as_py(), "start_ms": t0, "end_ms": t1,
             **{k: v for k, v in summary.as_dict().items() if k != "out"}}
     (out / "generator.json").write_text(json.dumps(meta, indent=2) + "\n")
     say("done")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -183,7 +183,7 @@ def check_input(
 
 def build(
     data_dir: str | Path,
-    store: GraphStore,
+    store: GraphStore | Callable[[], GraphStore],
     mapping: str | Path | None = None,
     lenient: bool = False,
     rejects: str | Path | None = None,
@@ -194,7 +194,8 @@ def build(
 
     Args:
         data_dir: folder with canonical tables, or the source files of ``mapping``.
-        store: the graph store to write to.
+        store: the graph store to write to, or a function that opens it — called only once
+            the input has passed validation, so bad input never even starts a server.
         mapping: a YAML mapping file for other layouts (see :mod:`graph_build.mapping`).
         lenient: load the good rows and reject the rest (default: reject the whole input).
         rejects: where to write the rejects CSV (default ``DATA_DIR/rejects.csv``).
@@ -211,6 +212,8 @@ def build(
             f"({len(result.problems)} problems), listed in {report.rejects_file}")
     t1 = time.perf_counter()
     frames = tables_to_frames(result.tables)
+    if not isinstance(store, GraphStore):
+        store = store()
     store.ensure_schema()
     t2 = time.perf_counter()
     plan = list(write_plan(frames, result.tables.get("labels")))

@@ -124,7 +124,9 @@ def load_scorer(ckpt_path: str | Path, map_location: str | torch.device = "cpu")
             f"computes {feats.FEATURE_VERSION!r} with a different feature list",
             hint=RETRAIN_HINT)
     try:
-        system = System(**ckpt["hyper_parameters"])
+        # LightningCLI adds private keys (``_instantiator``, ``_class_path``) to hparams.
+        hparams = {k: v for k, v in ckpt["hyper_parameters"].items() if not k.startswith("_")}
+        system = System(**hparams)
         system.load_state_dict(ckpt["state_dict"])
     except Exception as e:
         raise FraudringError(f"{path}: the model does not fit this code: {e}",

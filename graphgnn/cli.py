@@ -43,18 +43,28 @@ def _parse_param(text: str) -> tuple[str, object]:
 def cmd_generate(args) -> int:
     from graph_build.generate import run_generate
 
-    return run_generate(args)
+    try:
+        return run_generate(args)
+    except ValueError as e:  # the generator's argument checks
+        raise FraudringError(str(e)) from e
 
 
 def cmd_build(args) -> int:
     from graph_build.loader import build
 
-    store = _open_store(args)
+    opened = []
+
+    def open_after_validation():
+        opened.append(_open_store(args))
+        return opened[0]
+
     try:
-        report = build(args.data, store, mapping=args.mapping, lenient=args.lenient,
-                       rejects=args.rejects)
+        report = build(args.data, open_after_validation, mapping=args.mapping,
+                       lenient=args.lenient, rejects=args.rejects)
     finally:
-        store.close()
+        for store in opened:
+            store.close()
+    store = opened[0]
     rate = report.rows_written / max(report.seconds.get("total", 0), 1e-9)
     _eprint(f"built {report.rows_written:,} rows into {store.location} in "
             f"{report.seconds['total']:.1f} s ({rate:,.0f} rows/s)"

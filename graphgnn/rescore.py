@@ -186,8 +186,10 @@ class RescoreOutcome:
 
 
 def model_depth(scorer) -> int:
-    for attr in ("num_layers", "depth", "hops"):
-        value = getattr(scorer, attr, None)
+    """Message-passing depth of the scorer's model (how far a change can move a score)."""
+    hparams = getattr(getattr(scorer, "system", None), "hparams", None) or {}
+    for value in (getattr(scorer, "num_layers", None), getattr(scorer, "depth", None),
+                  hparams.get("num_layers") if hasattr(hparams, "get") else None):
         if isinstance(value, int) and value > 0:
             return value
     return DEFAULT_HOPS
