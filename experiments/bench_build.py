@@ -51,7 +51,8 @@ def bench(users: int, seed: int, work: Path) -> list[dict]:
     try:
         # Reference first, on its own graph, with rows prepared outside the timing.
         result, _ = check_input(data)
-        plan = list(write_plan(tables_to_frames(result.tables), result.tables.get("labels")))
+        plan = [(what, query, make_rows(frame)) for what, query, frame, make_rows in
+                write_plan(tables_to_frames(result.tables), result.tables.get("labels"))]
         ref_store = FalkorStore(home=work / "store", graph="reference")
         ref_store.clear()
         ref_store.ensure_schema()

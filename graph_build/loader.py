@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ from graph_build.tables import RawTable, find_tables, read_table
 from graph_build.validate import ValidationResult, validate_tables, write_rejects
 
 MAX_PROBLEMS_SHOWN = 10
+# Rows are turned into Python dicts this many batches at a time (bounds memory).
+ROW_CHUNK_BATCHES = 5
 
 
 @dataclass
@@ -98,9 +101,8 @@ def rel_rows(frame: pd.DataFrame, rel_type: str) -> list[dict]:
             for s, d, m in zip(src, dst, props_list, strict=True)]
 
 
-def label_rows(labels: pd.DataFrame, entity: str) -> list[dict]:
+def label_rows(sub: pd.DataFrame) -> list[dict]:
     """Rows for ``build/set_labels``: key, verdict ('fraud' | 'legit') and labeled_at."""
-    sub = labels[labels["entity"] == entity]
     when = _column(sub, "labeled_at")
     return [
         {"key": key, "verdict": "fraud" if bool(fraud) else "legit", "labeled_at": at}
@@ -109,28 +111,37 @@ def label_rows(labels: pd.DataFrame, entity: str) -> list[dict]:
     ]
 
 
+RowMaker = Callable[[pd.DataFrame], list[dict]]
+
+
 def write_plan(
     frames: GraphFrames, labels: pd.DataFrame | None = None
-) -> Iterator[tuple[str, str, list[dict]]]:
-    """(what, statement text, rows) for every label, every relationship type, then verdicts."""
+) -> Iterator[tuple[str, str, pd.DataFrame, RowMaker]]:
+    """(what, statement text, frame, row maker) for every label, type, then verdicts.
+
+    Rows are made from slices of the frame as they are written (see :func:`build`), so a
+    million-user build never holds every row as Python dicts at once.
+    """
     for label in schema.NODES:
         frame = frames.nodes.get(label)
         if frame is None or frame.empty:
             continue
         name = ("build/merge_nodes_first_seen" if schema.node(label).time == "first_seen"
                 else "build/merge_nodes")
-        yield label, cypher.render(name, label=label), node_rows(frame, label)
+        yield label, cypher.render(name, label=label), frame, partial(node_rows, label=label)
     for rel_type, spec in schema.RELATIONSHIPS.items():
         frame = frames.rels.get(rel_type)
         if frame is None or frame.empty:
             continue
         name = "build/merge_rels_aggregated" if spec.aggregated else "build/merge_rels"
-        yield rel_type, cypher.render(name, rel_type=rel_type), rel_rows(frame, rel_type)
+        yield (rel_type, cypher.render(name, rel_type=rel_type), frame,
+               partial(rel_rows, rel_type=rel_type))
     if labels is not None and len(labels):
         for entity, label in schema.LABELLED_ENTITIES.items():
-            rows = label_rows(labels, entity)
-            if rows:
-                yield f"{label} labels", cypher.render("build/set_labels", label=label), rows
+            subset = labels[labels["entity"] == entity]
+            if len(subset):
+                yield (f"{label} labels", cypher.render("build/set_labels", label=label),
+                       subset, label_rows)
 
 
 def read_input(data_dir: str | Path, mapping: str | Path | None = None) -> dict[str, RawTable]:
@@ -217,14 +228,16 @@ def build(
     store.ensure_schema()
     t2 = time.perf_counter()
     plan = list(write_plan(frames, result.tables.get("labels")))
-    total = sum(len(rows) for _, _, rows in plan)
     t3 = time.perf_counter()
-    bar = _progress_bar(total, "build")
-    for what, query, rows in plan:
+    bar = _progress_bar(sum(len(frame) for _, _, frame, _ in plan), "build")
+    chunk = batch_size * ROW_CHUNK_BATCHES
+    for what, query, frame, make_rows in plan:
         bar.set_description(f"build {what}")
-        store.write_rows(query, rows, batch_size=batch_size, progress=bar.update)
-        log(f"  {what:<14} {len(rows):>10,} rows")
-        report.rows_written += len(rows)
+        for start in range(0, len(frame), chunk):
+            rows = make_rows(frame.iloc[start:start + chunk])
+            store.write_rows(query, rows, batch_size=batch_size, progress=bar.update)
+        log(f"  {what:<14} {len(frame):>10,} rows")
+        report.rows_written += len(frame)
     bar.close()
     t4 = time.perf_counter()
     report.nodes = {k: v for k, v in frames.summary()["nodes"].items() if v}

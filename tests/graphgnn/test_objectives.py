@@ -61,8 +61,9 @@ def test_unsupervised_reads_no_labels(dm):
         system.eval()
         with torch.no_grad():
             runs.append(system.node_scores(batch)["User"])
-    assert runs[0] == runs[2]
-    assert torch.equal(runs[1], runs[3])
+    # Equal up to float summation order (scatter adds are not bit-reproducible across runs).
+    np.testing.assert_allclose(runs[0], runs[2], rtol=1e-5)
+    torch.testing.assert_close(runs[1], runs[3], rtol=1e-4, atol=1e-5)
     assert float(runs[1].min()) >= 0 and float(runs[1].max()) <= 1
 
 
