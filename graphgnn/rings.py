@@ -1,6 +1,9 @@
 """Fraud rings: clusters of flagged users tied together by what they share.
 
-The suspicion graph links two **flagged users** when they used the same device, IP, shipping
+The suspicion graph links two **suspicious users** — flagged, or at/above the ``min_pct``
+percentile of user scores (default 95: the review budget of ``:Flagged`` is usually tighter than
+the share of users in rings, and a ring is evidence in itself; ``min_pct=100`` keeps flagged users
+only) — when they used the same device, IP, shipping
 address or payment method and first did so within ``window_ms`` of each other (an entity shared
 months apart is weak evidence). Entities used by more than ``max_entity_users`` users in total
 (carrier NAT IPs, office gateways) link nobody: sharing them says nothing. Edge weight = number of
@@ -46,6 +49,7 @@ class RingOptions:
     """Knobs of ring detection (defaults suit the generator and real shops alike)."""
 
     window_ms: int = 30 * DAY
+    min_pct: float = 95.0
     min_size: int = 3
     max_component: int = 50
     max_entity_users: int = 100
@@ -227,8 +231,9 @@ def open_rings(store: GraphStore) -> dict[str, set[str]]:
     return {r["ring_id"]: {m for m in (r["members"] or []) if m is not None} for r in rows}
 
 
-def flagged_users(store: GraphStore) -> dict[str, float]:
-    rows = store.read(cypher.render("rings/flagged_users"))
+def flagged_users(store: GraphStore, min_pct: float = 100.0) -> dict[str, float]:
+    """Ring candidates: flagged users and users at or above ``min_pct``, with their scores."""
+    rows = store.read(cypher.render("rings/flagged_users"), {"min_pct": float(min_pct)})
     return {r["user_id"]: float(r["score"] or 0.0) for r in rows}
 
 
@@ -266,7 +271,7 @@ def update_rings(store: GraphStore, frames: GraphFrames, run_id: str, now: int,
                  log: Callable[[str], None] | None = None) -> RingUpdate:
     """Recompute every ring from the currently flagged users and write them back."""
     options = options or RingOptions()
-    scores = flagged_users(store)
+    scores = flagged_users(store, options.min_pct)
     rings = detect_rings(entity_links(frames), scores, options)
     closed = match_rings(rings, open_rings(store), options.match_jaccard)
     write_rings(store, rings, closed, run_id, now)
@@ -275,5 +280,5 @@ def update_rings(store: GraphStore, frames: GraphFrames, run_id: str, now: int,
                         rings=rings)
     if log:
         log(f"rings: {update.open} open ({update.new} new, {update.kept} kept), "
-            f"{update.closed} closed, from {len(scores):,} flagged users")
+            f"{update.closed} closed, from {len(scores):,} suspicious users")
     return update
