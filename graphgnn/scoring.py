@@ -27,6 +27,7 @@ Writes are batched (``UNWIND`` of 10k rows). Label changes are slow on FalkorDB 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import secrets
 import time
@@ -373,10 +374,9 @@ def run_scoring(
                    sum(result.flagged.values()), result.rings)
     except Exception as e:
         result.status = "failed"
-        try:
+        # The store itself may be what failed; the next run repairs either way.
+        with contextlib.suppress(Exception):
             finish_run(store, info.run_id, "failed", result.nodes_scored, error=str(e)[:500])
-        except Exception:  # the store itself may be what failed; the next run repairs
-            pass
         raise
     result.seconds["total"] = time.perf_counter() - t0
     return result

@@ -1,4 +1,4 @@
-"""Every investigator query in cypher/investigate runs via `fraudring cypher -f` on a scored store."""
+"""Every query in cypher/investigate runs via `fraudring cypher -f` on a scored store."""
 
 from __future__ import annotations
 

@@ -116,7 +116,9 @@ def test_update_rings_in_store_keeps_ids_and_closes(empty_store):
     assert all(m["rid"] == kept.ring_id for m in members)
     left = store.read("MATCH (u:User) WHERE u.ring_id IS NOT NULL RETURN count(u) AS c")
     assert left[0]["c"] == 5  # members of the closed ring lost their ring_id
-    grew = store.read(open("cypher/investigate/rings_grew.cypher").read(), {"since": 0})
+    from graph_build import cypher
+
+    grew = store.read(cypher.render("investigate/rings_grew"), {"since": 0})
     assert [g["ring_id"] for g in grew] == [kept.ring_id]
 
 
