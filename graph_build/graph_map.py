@@ -67,29 +67,39 @@ def _entity_nodes(
 
 
 def _aggregate_edges(obs: pd.DataFrame) -> pd.DataFrame:
-    """Fold observations (user_id, value, ts) into one row per pair with the times list."""
+    """Fold observations (user_id, value, ts) into one row per pair with its sorted times.
+
+    Works on integer codes (factorised keys) and one lexsort, not on strings: at a million
+    users this is ~20M observations, where string sorts and group-bys cost minutes and GBs.
+    ``times`` holds numpy views into one array (no Python ints until rows are written).
+    """
     if obs.empty:
         return pd.DataFrame(
             {"src": [], "dst": [], "first_seen": [], "last_seen": [], "count": [], "times": []}
         )
-    obs = obs.drop_duplicates().sort_values(["user_id", "value", "ts"], kind="stable")
-    src = obs["user_id"].to_numpy()
-    dst = obs["value"].to_numpy()
+    src_code, src_names = pd.factorize(obs["user_id"])
+    dst_code, dst_names = pd.factorize(obs["value"])
     ts = obs["ts"].to_numpy(dtype=np.int64)
-    # Pair boundaries in the sorted order: one vectorised pass, no Python loop per pair.
+    order = np.lexsort((ts, dst_code, src_code))
+    src_code, dst_code, ts = src_code[order], dst_code[order], ts[order]
+    # Identical observations (same pair, same time) are one observation.
+    keep = np.r_[True, (src_code[1:] != src_code[:-1]) | (dst_code[1:] != dst_code[:-1])
+                 | (ts[1:] != ts[:-1])]
+    src_code, dst_code, ts = src_code[keep], dst_code[keep], ts[keep]
     starts = np.flatnonzero(
-        np.r_[True, (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])]
+        np.r_[True, (src_code[1:] != src_code[:-1]) | (dst_code[1:] != dst_code[:-1])]
     )
     ends = np.r_[starts[1:], len(ts)]
-    times = np.split(ts, starts[1:])
+    times = np.empty(len(starts), dtype=object)
+    times[:] = np.split(ts, starts[1:])
     return pd.DataFrame(
         {
-            "src": src[starts],
-            "dst": dst[starts],
+            "src": np.asarray(src_names)[src_code[starts]],
+            "dst": np.asarray(dst_names)[dst_code[starts]],
             "first_seen": ts[starts],
             "last_seen": ts[ends - 1],
             "count": ends - starts,
-            "times": [t.tolist() for t in times],
+            "times": times,
         }
     )
 

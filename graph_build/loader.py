@@ -91,7 +91,7 @@ def rel_rows(frame: pd.DataFrame, rel_type: str) -> list[dict]:
     if spec.aggregated:
         first = frame["first_seen"].to_numpy(dtype=np.int64).tolist()
         last = frame["last_seen"].to_numpy(dtype=np.int64).tolist()
-        times = frame["times"].tolist()
+        times = [t.tolist() for t in frame["times"]]
         return [
             {"src": s, "dst": d, "first_seen": f, "last_seen": la, "times": t}
             for s, d, f, la, t in zip(src, dst, first, last, times, strict=True)

@@ -69,14 +69,15 @@ def read_table(path: str | Path, name: str | None = None) -> RawTable:
             frame = frame.astype("string")
             frame[LINE] = range(1, len(frame) + 1)
         else:
+            # pyarrow's parser: 5x faster than the C engine and builds Arrow strings directly
+            # (no Python objects), which is what keeps a million-user build small.
             frame = pd.read_csv(
                 path,
                 dtype=str,
+                engine="pyarrow",
                 keep_default_na=False,
                 na_values=[""],
                 encoding="utf-8",
-                encoding_errors="strict",
-                skipinitialspace=False,
             )
             frame[LINE] = range(2, len(frame) + 2)
     except UnicodeDecodeError as e:
@@ -88,6 +89,10 @@ def read_table(path: str | Path, name: str | None = None) -> RawTable:
             f"{shown}: empty file", [Problem(shown, None, None, "empty file")]
         ) from e
     except (pd.errors.ParserError, ValueError, OSError) as e:
+        if "utf8" in str(e).lower() or "utf-8" in str(e).lower():
+            line, byte = _first_bad_byte(path)
+            why = f"not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8"
+            raise ValidationError(f"{shown}:{line}: {why}", [Problem(shown, line, None, why)]) from e
         why = f"unreadable: {str(e).strip().splitlines()[-1]}"
         raise ValidationError(f"{shown}: {why}", [Problem(shown, None, None, why)]) from e
     frame.columns = [str(c).strip() for c in frame.columns]

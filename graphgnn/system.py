@@ -146,23 +146,26 @@ class System(L.LightningModule):
                 loss = loss + self.hparams.recon_weight * fe[t][m].mean() / len(emb)
         se_sum = {t: z.new_zeros(len(z)) for t, z in emb.items()}
         se_cnt = {t: z.new_zeros(len(z)) for t, z in emb.items()}
+        # Project once per node, then gather per edge (projecting per edge costs E x H x H).
+        proj = {t: self.model.struct(z) for t, z in emb.items()}
         forward = [et for et in batch.edge_types if not et[1].startswith("rev_")]
         for src, rel, dst in forward:
             ei = batch[src, rel, dst].edge_index
             if ei.shape[1] == 0 or len(emb[dst]) == 0:
                 continue
-            pos = self.model.edge_logits(emb[src][ei[0]], emb[dst][ei[1]])
+            pos = (proj[src][ei[0]] * proj[dst][ei[1]]).sum(-1)
             err = F.softplus(-pos)
+            ones = torch.ones_like(err)
             se_sum[src].index_add_(0, ei[0], err.detach())
-            se_cnt[src].index_add_(0, ei[0], torch.ones_like(err))
+            se_cnt[src].index_add_(0, ei[0], ones)
             se_sum[dst].index_add_(0, ei[1], err.detach())
-            se_cnt[dst].index_add_(0, ei[1], torch.ones_like(err))
+            se_cnt[dst].index_add_(0, ei[1], ones)
             if self.training:
                 pick = (torch.randperm(ei.shape[1], device=ei.device)[:MAX_STRUCT_EDGES]
                         if ei.shape[1] > MAX_STRUCT_EDGES else slice(None))
-                neg_dst = torch.randint(0, len(emb[dst]), (ei[0][pick].numel(),),
-                                        device=ei.device)
-                neg = self.model.edge_logits(emb[src][ei[0][pick]], emb[dst][neg_dst])
+                src_idx = ei[0][pick]
+                neg_dst = torch.randint(0, len(emb[dst]), (src_idx.numel(),), device=ei.device)
+                neg = (proj[src][src_idx] * proj[dst][neg_dst]).sum(-1)
                 loss = loss + self.hparams.struct_weight * (
                     err[pick].mean() + F.softplus(neg).mean()) / len(forward)
         se = {t: se_sum[t] / se_cnt[t].clamp_min(1) for t in emb}
