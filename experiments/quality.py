@@ -95,9 +95,7 @@ def _fmt(v: float) -> str:
 
 
 def _available(m: Method, p) -> bool:
-    if p.target != "User" and ("events" in m.needs or "users" in m.needs):
-        return False
-    return True
+    return not (p.target != "User" and ("events" in m.needs or "users" in m.needs))
 
 
 def evaluate(p, methods: tuple[Method, ...], seeds: list[int], quick: bool,

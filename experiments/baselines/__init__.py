@@ -37,9 +37,9 @@ def _gnn(objective: str):
         from experiments.baselines.gnn import gnn_scores
 
         if objective == "unsupervised":
-            return gnn_scores(p, seed, objective, max_epochs=60 if quick else 100)
-        return gnn_scores(p, seed, objective, max_epochs=120 if quick else 300,
-                          patience=20 if quick else 40)
+            return gnn_scores(p, seed, objective, max_epochs=30 if quick else 100)
+        return gnn_scores(p, seed, objective, max_epochs=60 if quick else 300,
+                          patience=15 if quick else 40)
     return run
 
 

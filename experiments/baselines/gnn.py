@@ -19,14 +19,13 @@ import numpy as np
 import torch
 import yaml
 
+from experiments.baselines.common import THREADS
+
 CONFIG = Path(__file__).resolve().parents[2] / "configs" / "default.yaml"
 
 
 def _model_args() -> dict:
-    if CONFIG.is_file():
-        args = dict(yaml.safe_load(CONFIG.read_text()).get("model") or {})
-    else:
-        args = {}
+    args = dict(yaml.safe_load(CONFIG.read_text()).get("model") or {}) if CONFIG.is_file() else {}
     args.pop("in_dims", None)
     return args
 
@@ -48,7 +47,7 @@ def gnn_scores(p, seed: int, objective: str = "supervised", max_epochs: int = 20
     from graphgnn.datamodule import DataModule
     from graphgnn.system import System
 
-    torch.set_num_threads(2)
+    torch.set_num_threads(THREADS)
     L.seed_everything(seed, workers=True, verbose=False)
     dm = DataModule.from_frames(p.frames, split="temporal", seed=seed)
     dm.data, dm.meta = p.data, dict(p.meta)

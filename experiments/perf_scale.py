@@ -1,0 +1,218 @@
+"""Scale curve: time and peak memory of build, one training epoch and scoring vs graph size.
+
+For each size (full: 10k, 100k, 1M users; ``--quick``: 10k, 30k) two fresh subprocesses, so each
+peak RSS belongs to one stage:
+
+- ``build``: ``graph_build.loader.build`` of the generated tables into a fresh embedded store
+  (FalkorDB), end to end (read, validate, map, batched MERGE); the client's peak RSS and the
+  server's (``VmHWM`` of the redis-server process) are both reported;
+- ``model``: tables -> frames -> point-in-time features -> HeteroData (``prepare``), one
+  full-batch supervised training epoch of the shipped GNN configuration, and scoring every node.
+
+Rows go to ``results/perf.csv`` through :func:`experiments.perf.record` (``scale …`` benchmarks),
+the points to ``results/scale.csv`` and the plot to ``results/scale.png`` (seconds and MiB against
+relationship count, log-log, with a linear guide).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from experiments.perf import peak_rss_mib, perf_row, print_table, record
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SCALE_CSV = RESULTS / "scale.csv"
+SCALE_PNG = RESULTS / "scale.png"
+ROOT = Path(__file__).resolve().parents[1]
+SCALE_COLUMNS = ["users", "nodes", "edges", "build_s", "build_rss_mib", "server_rss_mib",
+                 "prepare_s", "epoch_s", "score_s", "model_rss_mib"]
+
+
+def _server_hwm(pid: int) -> float:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def stage_build(data: Path, home: Path) -> dict:
+    """Build ``data`` into a fresh embedded store under ``home``; seconds and memory."""
+    from graph_build.loader import build
+    from graph_build.stores.falkor import FalkorStore
+
+    store = FalkorStore(home=home)
+    try:
+        t0 = time.perf_counter()
+        report = build(data, store, log=lambda _m: None)
+        seconds = time.perf_counter() - t0
+        info = store.server.status()
+        server = _server_hwm(info.pid) if info else float("nan")
+    finally:
+        store.close()
+        store.server.stop()
+    return {"build_s": seconds, "build_rss_mib": peak_rss_mib(), "server_rss_mib": server,
+            "nodes": sum(report.nodes.values()), "edges": sum(report.relationships.values())}
+
+
+def stage_model(data: Path) -> dict:
+    """Prepare features, train one full-batch epoch, score every node; seconds and memory."""
+    import torch
+
+    from experiments.baselines.common import THREADS
+    from experiments.baselines.gnn import _model_args
+    from experiments.data import prepare
+    from graphgnn.system import System
+
+    torch.set_num_threads(THREADS)
+    t0 = time.perf_counter()
+    p = prepare(data)
+    t1 = time.perf_counter()
+    system = System(in_dims={t: int(p.data[t].x.shape[1]) for t in p.data.node_types},
+                    **_model_args())
+    opt = system.configure_optimizers()
+    system.train()
+    loss = system._supervised_loss(p.data, system(p.data))
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    t2 = time.perf_counter()
+    system.eval()
+    with torch.no_grad():
+        scores = system.node_scores(p.data)
+    t3 = time.perf_counter()
+    return {"prepare_s": t1 - t0, "epoch_s": t2 - t1, "score_s": t3 - t2,
+            "scored": sum(len(s) for s in scores.values()), "model_rss_mib": peak_rss_mib()}
+
+
+def _child(stage: str, users: int, work: Path) -> dict:
+    cmd = [sys.executable, "-m", "experiments.perf_scale", "--stage", stage, "--users",
+           str(users), "--work", str(work)]
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{stage} at {users:,} users failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _data(users: int, work: Path) -> Path:
+    from experiments.quality import generated
+
+    return generated(users, 7)
+
+
+def run_scale(sizes: list[int], work: Path | None = None) -> list[dict]:
+    """Measure every size; record perf rows, write scale.csv and scale.png."""
+    tmp = None
+    if work is None:
+        tmp = tempfile.TemporaryDirectory(prefix="fraudring-scale-")
+        work = Path(tmp.name)
+    points = []
+    try:
+        for users in sizes:
+            _data(users, work)
+            print(f"scale: {users:,} users: build …", file=sys.stderr, flush=True)
+            point = {"users": users} | _child("build", users, work)
+            print(f"scale: {users:,} users: features, epoch, score …", file=sys.stderr,
+                  flush=True)
+            point |= _child("model", users, work)
+            points.append(point)
+            tag = f"({users // 1000}k users)"
+            rows = [perf_row(f"scale build seconds {tag}", point["build_s"], None, "s"),
+                    perf_row(f"scale build peak RSS client {tag}", point["build_rss_mib"], None,
+                             "MiB"),
+                    perf_row(f"scale build peak RSS server {tag}", point["server_rss_mib"],
+                             None, "MiB"),
+                    perf_row(f"scale features seconds {tag}", point["prepare_s"], None, "s"),
+                    perf_row(f"scale epoch seconds {tag}", point["epoch_s"], None, "s"),
+                    perf_row(f"scale score seconds {tag}", point["score_s"], None, "s"),
+                    perf_row(f"scale model peak RSS {tag}", point["model_rss_mib"], None,
+                             "MiB")]
+            record(rows)
+            print_table(rows)
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+    if points:
+        _write(points)
+    return points
+
+
+def _write(points: list[dict]) -> None:
+    old = {}
+    if SCALE_CSV.exists():
+        with open(SCALE_CSV, newline="") as f:
+            old = {int(r["users"]): r for r in csv.DictReader(f)}
+    for p in points:
+        old[int(p["users"])] = {c: p.get(c, "") for c in SCALE_COLUMNS}
+    SCALE_CSV.parent.mkdir(parents=True, exist_ok=True)
+    with open(SCALE_CSV, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=SCALE_COLUMNS)
+        w.writeheader()
+        for users in sorted(old):
+            w.writerow({c: old[users].get(c, "") for c in SCALE_COLUMNS})
+    plot_scale(SCALE_CSV, SCALE_PNG)
+
+
+def plot_scale(csv_path: Path = SCALE_CSV, png: Path = SCALE_PNG) -> None:
+    """Seconds and peak MiB of each stage against relationships (log-log, linear guide)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    with open(csv_path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        return
+    edges = np.array([float(r["edges"]) for r in rows])
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.8))
+    for col, label in (("build_s", "build (embedded store)"), ("prepare_s", "features"),
+                       ("epoch_s", "one training epoch"), ("score_s", "scoring")):
+        v = np.array([float(r[col]) for r in rows])
+        a1.plot(edges, v, "o-", label=label)
+        a1.plot(edges, v[0] * edges / edges[0], ":", color=a1.lines[-1].get_color(), lw=0.8)
+    for col, label in (("build_rss_mib", "build client"), ("server_rss_mib", "store server"),
+                       ("model_rss_mib", "features + epoch + score")):
+        v = np.array([float(r[col] or "nan") for r in rows])
+        a2.plot(edges, v, "o-", label=label)
+    for ax, title in ((a1, "seconds (dotted: linear in edges)"), (a2, "peak RSS, MiB")):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("relationships")
+        ax.set_title(title)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="one stage of the scale curve (internal)")
+    ap.add_argument("--stage", choices=("build", "model"), required=True)
+    ap.add_argument("--users", type=int, required=True)
+    ap.add_argument("--work", type=Path, required=True)
+    args = ap.parse_args(argv)
+    data = _data(args.users, args.work)
+    if args.stage == "build":
+        out = stage_build(data, args.work / f"store-{args.users}")
+    else:
+        out = stage_model(data)
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
