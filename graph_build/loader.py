@@ -223,11 +223,13 @@ def build(
             f"({len(result.problems)} problems), listed in {report.rejects_file}")
     t1 = time.perf_counter()
     frames = tables_to_frames(result.tables)
+    labels = result.tables.get("labels")
+    result.tables = {}  # the frames are all that is written; let the tables go (memory)
     if not isinstance(store, GraphStore):
         store = store()
     store.ensure_schema()
     t2 = time.perf_counter()
-    plan = list(write_plan(frames, result.tables.get("labels")))
+    plan = list(write_plan(frames, labels))
     t3 = time.perf_counter()
     bar = _progress_bar(sum(len(frame) for _, _, frame, _ in plan), "build")
     chunk = batch_size * ROW_CHUNK_BATCHES

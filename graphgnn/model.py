@@ -1,9 +1,11 @@
 """Heterogeneous GraphSAGE as a plain ``nn.Module`` (no Lightning here; see :mod:`graphgnn.system`).
 
-Per node type an input encoder maps features to ``hidden``; each layer is a
-:class:`~torch_geometric.nn.HeteroConv` with one :class:`~torch_geometric.nn.SAGEConv` per edge
-type (messages summed over the types arriving at a node type), then normalisation, ReLU,
-dropout and an optional residual; ``jk`` combines the layers' outputs. On top sit a scoring head
+Each layer is a :class:`~torch_geometric.nn.HeteroConv` with one
+:class:`~torch_geometric.nn.SAGEConv` per edge type (messages summed over the types arriving at a
+node type), then normalisation, ReLU, dropout and an optional residual (from the second layer
+on: the first maps each type's raw features to ``hidden``, so its messages are only as wide as
+the features — what a plain ``to_hetero(GraphSAGE)`` does too); ``jk`` combines the layers'
+outputs. On top sit a scoring head
 per scored type and, for the unsupervised objective, a feature decoder per type and a
 structure projection whose dot products reconstruct edges.
 """
@@ -67,12 +69,15 @@ class HeteroSAGE(nn.Module):
         self.edge_types = [tuple(et) for et in edge_types]
         self.dropout, self.skip, self.jk = dropout, skip, jk
         self.scored_types = [t for t in scored_types if t in in_dims]
-        self.encoders = nn.ModuleDict({t: nn.Linear(d, hidden) for t, d in in_dims.items()})
         self.convs = nn.ModuleList(
-            HeteroConv({et: SAGEConv(hidden, hidden, aggr=aggr) for et in self.edge_types},
-                       aggr="sum")
-            for _ in range(num_layers)
+            HeteroConv({et: SAGEConv((in_dims[et[0]], in_dims[et[2]]) if i == 0 else hidden,
+                                     hidden, aggr=aggr) for et in self.edge_types}, aggr="sum")
+            for i in range(num_layers)
         )
+        # A type no edge type points at keeps its features: project them to the width.
+        targets = {et[2] for et in self.edge_types}
+        self.bypass = nn.ModuleDict({t: nn.Linear(d, hidden) for t, d in in_dims.items()
+                                     if t not in targets})
         self.norms = nn.ModuleList(
             nn.ModuleDict({t: _norm(norm, hidden) for t in in_dims}) for _ in range(num_layers)
         )
@@ -102,17 +107,22 @@ class HeteroSAGE(nn.Module):
         Returns:
             node type -> embeddings ``[N_t, out_dim]``.
         """
-        h = {t: self.encoders[t](x) for t, x in x_dict.items()}
+        h = dict(x_dict)
         edges = {et: ei for et, ei in edge_index_dict.items() if et in self.edge_types}
         outs: list[dict[str, Tensor]] = []
-        for conv, norms in zip(self.convs, self.norms, strict=True):
+        for i, (conv, norms) in enumerate(zip(self.convs, self.norms, strict=True)):
             msg = conv(h, edges)
             new = {}
             for t, prev in h.items():
-                out = norms[t](msg[t]) if t in msg else prev
-                out = torch.relu(out)
+                if t in msg:
+                    out = msg[t]
+                elif i == 0:
+                    out = self.bypass[t](prev) if t in self.bypass else prev
+                else:
+                    out = prev
+                out = torch.relu(norms[t](out))
                 out = nn.functional.dropout(out, self.dropout, self.training)
-                new[t] = out + prev if self.skip else out
+                new[t] = out + prev if self.skip and i > 0 else out
             h = new
             outs.append(h)
         if self.jk == "last":
