@@ -99,8 +99,9 @@ def _available(m: Method, p) -> bool:
 
 
 def evaluate(p, methods: tuple[Method, ...], seeds: list[int], quick: bool,
-             pr_png: Path | None = None) -> list[dict]:
-    """Run ``methods`` on dataset ``p`` for each seed; rows for ``quality.csv``."""
+             pr_png: Path | None = None, out: Path | None = None) -> list[dict]:
+    """Run ``methods`` on dataset ``p`` for each seed; rows for ``quality.csv`` (merged into
+    ``out`` as each one is done, so an interrupted run keeps what it finished)."""
     from graphgnn.rings import entity_links
 
     links = entity_links(p.frames) if p.target == "User" else None
@@ -125,6 +126,8 @@ def evaluate(p, methods: tuple[Method, ...], seeds: list[int], quick: bool,
             rows.append({"dataset": p.name, "method": m.name, "setting": m.setting,
                          "seed": seed, **{k: _fmt(v) for k, v in met.items()},
                          "ring_recall": _fmt(rr), "seconds": f"{seconds:.2f}"})
+            if out is not None:
+                merge_rows(rows[-1:], out)
             _say(f"  {m.name:<18} {m.setting:<12} seed {seed}: AUPRC {met['auprc']:.3f} "
                  f"AUROC {met['auroc']:.3f} R@K {met['recall_at_k']:.3f} "
                  f"P@100 {met['precision_at_100']:.3f} rings {rr:.2f} ({seconds:.1f}s)")
@@ -181,15 +184,13 @@ def run_quality(quick: bool = False, sizes: list[int] | None = None,
         p = prepare(generated(users, gen_seed), name=name)
         _say(f"{name}: {len(p.keys):,} users, test {int(p.test.sum()):,} "
              f"({int(np.nansum(p.y[p.test])):,} fraud), prepared in {p.seconds:.1f}s")
-        rows = evaluate(p, chosen, seeds, quick, RESULTS / f"pr_{name}.png")
-        merge_rows(rows, out)
+        rows = evaluate(p, chosen, seeds, quick, RESULTS / f"pr_{name}.png", out)
         all_rows += rows
     if ieee and IEEE_DIR.is_dir() and IEEE_MAPPING.is_file():
         p = prepare(IEEE_DIR, IEEE_MAPPING, name="ieee-cis-subset")
         _say(f"ieee-cis-subset: target {p.target}, {len(p.y):,} nodes, test "
              f"{int(p.test.sum()):,} ({int(np.nansum(p.y[p.test])):,} fraud)")
-        rows = evaluate(p, chosen, seeds, quick, RESULTS / "pr_ieee-cis-subset.png")
-        merge_rows(rows, out)
+        rows = evaluate(p, chosen, seeds, quick, RESULTS / "pr_ieee-cis-subset.png", out)
         all_rows += rows
     elif ieee:
         _say(f"IEEE-CIS subset not found at {IEEE_DIR}: skipped")

@@ -270,6 +270,8 @@ SCORING_PROPERTIES = (
     "ring_id", "size", "score", "first_seen", "last_seen", "detected_at", "closed_at",
     "run_id", "started_at", "finished_at", "status", "nodes_scored", "as_of", "watermark",
     "mode", "verdict", "verdict_source", "verdict_at", "owner", "expires_at", "name",
+    "flagged", "rings", "error", "flagged_since", "prev_size", "grown_at", "shared",
+    "updated_at", "acquired_at", "touched_at", "is_fraud", "labeled_at",
 )
 
 # Labels and types written by scoring (DESIGN §3); part of the whitelist too.

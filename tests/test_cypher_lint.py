@@ -33,19 +33,9 @@ ERROR, WARNING = 1, 2
 # statement Neo4j-valid to adding it here.
 NOT_NEO4J_SYNTAX: dict[str, str] = {}
 
-# Properties written by scoring (DESIGN §3); the schema module lists only graph properties.
-SCORING_PROPERTIES = (
-    "anomaly_score", "anomaly_pct", "scored_at", "model_version", "score_run", "reasons",
-    "ring_id", "size", "score", "first_seen", "last_seen", "detected_at",
-    "run_id", "started_at", "finished_at", "status", "nodes_scored", "as_of", "watermark",
-    "verdict", "name", "is_fraud", "labeled_at",
-)  # fmt: skip
-
-
 def db_schema() -> dict:
     """What the analyser may assume exists: the schema whitelist and every known property."""
-    props: set[str] = set(schema.AGGREGATE_PROPS) | set(SCORING_PROPERTIES)
-    props |= set(getattr(schema, "SCORING_PROPERTIES", ()))
+    props: set[str] = set(schema.AGGREGATE_PROPS) | set(schema.SCORING_PROPERTIES)
     for n in schema.NODES.values():
         props |= {n.key, *n.properties}
     for r in schema.RELATIONSHIPS.values():
@@ -56,8 +46,11 @@ def db_schema() -> dict:
         "relationshipTypes": sorted([*schema.RELATIONSHIPS, *schema.SCORING_RELATIONSHIPS]),
         "propertyKeys": sorted(props),
         "graphSchema": [
-            {"from": r.source, "to": r.target, "relType": r.type}
-            for r in schema.RELATIONSHIPS.values()
+            *({"from": r.source, "to": r.target, "relType": r.type}
+              for r in schema.RELATIONSHIPS.values()),
+            # Ring membership (DESIGN §3): scored nodes point at their ring.
+            *({"from": label, "to": "FraudRing", "relType": "MEMBER_OF"}
+              for label in schema.SCORED_LABELS),
         ],
     }
 

@@ -53,5 +53,5 @@ def neighbour_features(p) -> np.ndarray:
         parts.append(_mean_max(ei[0], data[et[2]].x, ei[1], n))
     if t == "User":
         a, b = co_user_pairs(p)
-        parts.append(_mean_max(torch.from_numpy(a), data[t].x, torch.from_numpy(b), n))
+        parts.append(_mean_max(torch.tensor(a), data[t].x, torch.tensor(b), n))
     return torch.cat(parts, 1).numpy() if parts else np.zeros((n, 0), np.float32)
