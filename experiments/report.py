@@ -268,6 +268,9 @@ def write_report(path: Path = README) -> Path:
         parts += ["## Precision-recall curves (first training seed)", "", _images("pr_"), ""]
     else:
         parts += ["_No quality.csv yet: run `python -m experiments quality`._", ""]
+    status = RESULTS / "ieee_status.txt"
+    if status.exists():
+        parts += ["## IEEE-CIS subset", "", "**" + status.read_text().strip() + "**", ""]
     parts += ["## Scale", "", scale_section(), "", _images("scale"), "",
               "## All performance rows (`results/perf.csv`)", "", perf_section(), "",
               STATIC_NOTES]

@@ -213,7 +213,7 @@ def rescore_once(store, scorer, *, full: bool = False, threshold=None, as_of: in
         wait: wait for a busy lock (polling) instead of skipping.
         log: progress lines.
     """
-    from graphgnn import scoring
+    from graphgnn import frames_cache, scoring
 
     log = log or (lambda _m: None)
     lock = StoreLock(store, ttl_s=lock_ttl_s)
@@ -252,12 +252,16 @@ def rescore_once(store, scorer, *, full: bool = False, threshold=None, as_of: in
                     f"{_fmt_ms(watermark)} ({hops} hops)")
                 return region
         lock.renew()
+        as_of = int(as_of) if as_of is not None else scoring.now_ms()
+        frames = frames_cache.export_since_watermark(
+            store, int(last["as_of"]) if incremental else None, as_of, log)
         outcome.result = scoring.run_scoring(
             store, scorer, as_of=as_of, threshold=threshold,
             mode="incremental" if incremental else "full",
             watermark=int(last["as_of"]) if incremental else None,
-            region_fn=region_fn, ring_options=ring_options,
+            region_fn=region_fn, ring_options=ring_options, frames=frames,
             fail_after_batches=fail_after_batches, log=log)
+        frames_cache.save(store, frames)
         lock.renew()
     except BaseException as e:
         if isinstance(e, Exception):

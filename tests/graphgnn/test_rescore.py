@@ -89,8 +89,15 @@ def test_incremental_rewrites_only_the_touched_region(store):
     end = int(store.read("MATCH (o:Order) RETURN max(o.created_at) AS t")[0]["t"])
     first = rescore_once(store, FakeScorer(), as_of=end - 2 * 86_400_000).result
     assert first.mode == "full"
-    second = rescore_once(store, FakeScorer(), as_of=end + 1).result
+    logs: list[str] = []
+    second = rescore_once(store, FakeScorer(), as_of=end + 1, log=logs.append).result
     assert second.mode == "incremental"
+    # Only the delta since the first run was read from the store; the rest came from the cache,
+    # and together they are the whole graph.
+    assert any("new since the last run" in m for m in logs), logs
+    assert second.nodes_in_graph == sum(
+        store.read(f"MATCH (n:{label}) RETURN count(n) AS n")[0]["n"]
+        for label in schema.SCORED_LABELS)
     assert 0 < second.nodes_scored < second.nodes_in_graph
     runs = _runs(store)
     assert runs[second.run_id]["watermark"] == first.as_of
