@@ -12,7 +12,7 @@ Datasets:
 Each (dataset, method, setting, seed) is one row of ``results/quality.csv``; rows of the same key
 are replaced, others kept, so quick and full runs can share the file. Scores are evaluated on the
 test split only (nodes that first appeared after T2). PR curves of the first training seed are
-drawn per dataset into ``results/pr_<dataset>.png``.
+drawn per dataset into ``results/pr_<dataset>.png`` (scores kept in ``results/curves/``).
 """
 
 from __future__ import annotations
@@ -135,8 +135,24 @@ def evaluate(p, methods: tuple[Method, ...], seeds: list[int], quick: bool,
             if seed == seeds[0]:
                 curves[f"{m.name} ({m.setting[:5]})"] = score[p.test]
     if pr_png is not None and curves:
+        curves = merge_curves(p.name, curves, p.y[p.test])
         plot_pr(curves, p.y[p.test], p.name, pr_png)
     return rows
+
+
+def merge_curves(dataset: str, curves: dict[str, np.ndarray], y: np.ndarray) -> dict:
+    """Keep the test scores of each method's first seed in ``results/curves/<dataset>.npz``,
+    so a partial run (``--methods``) redraws the PR plot with every method seen so far."""
+    path = RESULTS / "curves" / f"{dataset}.npz"
+    merged: dict[str, np.ndarray] = {}
+    if path.exists():
+        with np.load(path) as old:
+            if "__y__" in old and np.array_equal(old["__y__"], y):
+                merged = {k: old[k] for k in old.files if k != "__y__"}
+    merged.update(curves)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, __y__=np.asarray(y), **merged)
+    return merged
 
 
 def plot_pr(curves: dict[str, np.ndarray], y: np.ndarray, title: str, path: Path) -> None:

@@ -344,7 +344,7 @@ def _entity_features(g: GraphFrames, label: str, o: dict, t_cut: int) -> tuple[d
         ou = o["user"][s]
         links_u, links_e, links_t = ou[ou >= 0], d[ou >= 0], te[ou >= 0]
         ord_e, ord_t, ord_amt = d, te, o["amount"][s]
-        price = g.nodes["Product"]["price"] if "price" in g.nodes["Product"] else None
+        price = g.nodes["Product"].get("price")
         f["price"] = _num(price, 0).clip(0) if price is not None else np.zeros(n)
     else:
         e = o[label]

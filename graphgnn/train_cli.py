@@ -1,4 +1,4 @@
-"""``fraudring train fit|validate|test|predict --config FILE``: LightningCLI over System + DataModule.
+"""``fraudring train fit|validate|test|predict --config FILE``: LightningCLI (System, DataModule).
 
 The CLI links ``data.in_dims`` (known once the data is loaded) into ``model.in_dims``. After
 ``fit`` it re-evaluates the best checkpoint on validation and test, prints AUPRC/AUROC/Recall@K/
