@@ -6,8 +6,8 @@
 In one run, on one machine: generate N users; ``ours`` = ``fraudring build`` end to end
 (read + validate + map + batched MERGE) into a fresh graph; ``reference`` = the same prepared
 rows and statements sent straight through the falkordb client (``graph.query`` with
-``UNWIND $rows``, no validation, no mapping) into another fresh graph; then export of the whole
-graph. Rows go to experiments/results/perf.csv.
+``UNWIND $rows``, no validation, no mapping) into another fresh server; then export of the
+whole graph. Rows go to experiments/results/perf.csv.
 """
 
 from __future__ import annotations
@@ -53,13 +53,19 @@ def bench(users: int, seed: int, work: Path) -> list[dict]:
         result, _ = check_input(data)
         plan = [(what, query, make_rows(frame)) for what, query, frame, make_rows in
                 write_plan(tables_to_frames(result.tables), result.tables.get("labels"))]
-        ref_store = FalkorStore(home=work / "store", graph="reference")
-        ref_store.clear()
-        ref_store.ensure_schema()
-        with timed() as t:
-            ref_rows = raw_unwind(ref_store, plan)
-        ref_rate = ref_rows / t()
-        ref_store.clear()
+        # Each path gets its own fresh server, so neither pays for the other's data or
+        # append-only-file rewrites.
+        ref_store = FalkorStore(home=work / "reference_store")
+        try:
+            ref_store.clear()
+            ref_store.ensure_schema()
+            with timed() as t:
+                ref_rows = raw_unwind(ref_store, plan)
+            ref_rate = ref_rows / t()
+        finally:
+            ref_store.clear()
+            ref_store.close()
+            ref_store.server.stop()
         del plan, result
 
         store.clear()

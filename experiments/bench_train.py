@@ -115,7 +115,8 @@ def _our_epochs(dm, args, device, epochs: int) -> list[float]:
 
     timer = _EpochTimer()
     system = System(in_dims=dm.in_dims, hidden=args.hidden, num_layers=args.layers,
-                    aggr=args.aggr, norm=args.norm, dropout=0.2, skip=True, jk="last")
+                    aggr=args.aggr, norm=args.norm, dropout=args.dropout, skip=args.skip,
+                    jk="last")
     trainer = L.Trainer(max_epochs=epochs, accelerator=device.type if device.type == "cuda"
                         else "cpu", devices=1, precision=args.precision, logger=False,
                         enable_checkpointing=False, enable_progress_bar=False,
@@ -153,13 +154,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--aggr", default="mean")
-    p.add_argument("--norm", default="layer")
+    p.add_argument("--norm", default="layer", help="ours: layer|batch|none")
+    p.add_argument("--dropout", type=float, default=0.2, help="ours: dropout")
+    p.add_argument("--no-skip", dest="skip", action="store_false", help="ours: no residual")
+    p.add_argument("--parity", action="store_true",
+                   help="ours with the reference's architecture (no norm, dropout, residual): "
+                   "measures the framework's overhead alone")
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--precision", default="32-true")
     p.add_argument("--batch-size", type=int, default=1024)
     p.add_argument("--num-neighbors", type=int, nargs="+", default=[15, 10])
     p.add_argument("--no-record", action="store_true", help="print only")
     args = p.parse_args(argv)
+    if args.parity:
+        args.norm, args.dropout, args.skip = "none", 0.0, False
     warnings.filterwarnings("ignore")
     device = torch.device(args.device)
 
@@ -177,7 +185,9 @@ def main(argv: list[str] | None = None) -> int:
         ours += _our_epochs(dm, args, device, args.epochs + 1)[1:]
         ref += _reference_epochs(data, args, device, args.epochs + 1)[1:]
     ours_s, ref_s = sorted(ours)[len(ours) // 2], sorted(ref)[len(ref) // 2]
-    tag = f"({size}, H={args.hidden}, L={args.layers}, {args.device}, {args.precision})"
+    arch = "parity" if args.parity else f"norm={args.norm}, dropout={args.dropout}, " \
+        f"skip={args.skip}"
+    tag = f"({size}, H={args.hidden}, L={args.layers}, {arch}, {args.device}, {args.precision})"
     rows = [perf_row(f"train epoch full-batch vs plain PyG to_hetero(GraphSAGE) {tag}",
                      ours_s, ref_s, "s/epoch (median)")]
     if args.device == "cpu":

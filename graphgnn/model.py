@@ -45,6 +45,8 @@ class HeteroSAGE(nn.Module):
         skip: add each layer's input to its output (residual).
         jk: jumping knowledge over layer outputs: ``last``, ``cat`` (``L * H`` wide) or ``max``.
         scored_types: node types that get a scoring head.
+        recon_dim: width of the bottleneck the feature decoders reconstruct from (small, so
+            only typical feature combinations reconstruct well: the unsupervised score).
     """
 
     def __init__(
@@ -59,6 +61,7 @@ class HeteroSAGE(nn.Module):
         skip: bool = True,
         jk: Literal["last", "cat", "max"] = "last",
         scored_types: tuple[str, ...] = ("User", "Order", "Device", "IP"),
+        recon_dim: int = 4,
     ) -> None:
         super().__init__()
         if num_layers < 1:
@@ -86,7 +89,10 @@ class HeteroSAGE(nn.Module):
             t: nn.Sequential(nn.Linear(self.out_dim, hidden), nn.ReLU(), nn.Linear(hidden, 1))
             for t in self.scored_types
         })
-        self.decoders = nn.ModuleDict({t: nn.Linear(self.out_dim, d) for t, d in in_dims.items()})
+        self.decoders = nn.ModuleDict({
+            t: nn.Sequential(nn.Linear(self.out_dim, recon_dim), nn.ReLU(), nn.Linear(recon_dim, d))
+            for t, d in in_dims.items()
+        })
         self.struct = nn.Linear(self.out_dim, hidden)
         self.reset_parameters()
 

@@ -6,9 +6,11 @@ Objectives:
   weight of (negatives / positives) per type, or focal loss; score = sigmoid of the head.
 - ``unsupervised``: reads no labels at all. The model reconstructs every node's (normalised)
   features and the graph's edges (against random negatives); a node's anomaly score is its
-  feature error plus the mean error of its edges, each divided by a running scale, mapped to
-  [0, 1) by ``e / (e + c)`` where ``c`` is the running mean error on training-period nodes (so a
-  typical node scores about 0.5). Scales live in buffers, saved with the checkpoint.
+  feature error (through a narrow bottleneck, ``recon_dim``) plus the mean error of its edges,
+  each divided by a running scale, mapped to [0, 1) by ``e / (e + c)`` where ``c`` is the
+  running mean error on training-period nodes (so a typical node scores about 0.5). Scales live
+  in buffers, saved with the checkpoint. Users, devices and IPs then take the mean score of
+  their orders (their own where they have none): orders carry the signal.
 - ``semi``: the supervised loss plus ``recon_weight`` times the unsupervised one; score = head.
 
 Metrics per scored type on val and test (only on that split's mask): AUPRC, AUROC, Recall@K
@@ -86,6 +88,7 @@ class System(L.LightningModule):
         type_weights: loss weight per scored type (default User/Order 1, Device/IP 0.5).
         recon_weight: weight of the feature reconstruction loss (unsupervised/semi).
         struct_weight: weight of the edge reconstruction loss (unsupervised/semi).
+        recon_dim: bottleneck width of the feature decoders.
         lr: AdamW learning rate. weight_decay: AdamW weight decay.
         top_k: review budget K of Precision@K.
     """
@@ -108,6 +111,7 @@ class System(L.LightningModule):
         type_weights: dict[str, float] | None = None,
         recon_weight: float = 1.0,
         struct_weight: float = 1.0,
+        recon_dim: int = 4,
         lr: float = 3e-3,
         weight_decay: float = 1e-4,
         top_k: int = 100,
@@ -120,7 +124,7 @@ class System(L.LightningModule):
         self.save_hyperparameters()
         self.objective = objective
         self.model = HeteroSAGE(in_dims, edge_types(), hidden, num_layers, aggr, norm, dropout,
-                                skip, jk, SCORED_TYPES)
+                                skip, jk, SCORED_TYPES, recon_dim)
         self.type_weights = {"User": 1.0, "Order": 1.0, "Device": 0.5, "IP": 0.5} | (
             type_weights or {})
         # Unsupervised score calibration per scored type: [feature scale, edge scale, c, n].
@@ -200,12 +204,35 @@ class System(L.LightningModule):
             out[t] = e / (e + calib[2])
         return out
 
+    @staticmethod
+    def _through_orders(scores: dict[str, Tensor], batch) -> dict[str, Tensor]:
+        """Users, devices and IPs scored by the mean score of their orders (own score if none).
+
+        Orders carry the unsupervised signal (a ring's orders are what reconstructs badly);
+        a user's or device's own feature error is dominated by legitimate heavy tails.
+        """
+        if "Order" not in scores:
+            return scores
+        out = dict(scores)
+        for t, et, own_row in (("User", ("User", "PLACED", "Order"), 0),
+                               ("Device", ("Order", "FROM_DEVICE", "Device"), 1),
+                               ("IP", ("Order", "FROM_IP", "IP"), 1)):
+            if t not in scores or et not in batch.edge_types:
+                continue
+            ei = batch[et].edge_index
+            owner, order = ei[own_row], ei[1 - own_row]
+            n = len(scores[t])
+            total = scores[t].new_zeros(n).index_add_(0, owner, scores["Order"][order])
+            count = scores[t].new_zeros(n).index_add_(0, owner, torch.ones_like(total[owner]))
+            out[t] = torch.where(count > 0, total / count.clamp_min(1), scores[t])
+        return out
+
     def node_scores(self, batch) -> dict[str, Tensor]:
         """Anomaly scores in [0, 1] per scored type ``{t: [N_t]}`` (higher = more suspicious)."""
         emb = self(batch)
         if self.objective == "unsupervised":
             _, fe, se = self._unsupervised(batch, emb)
-            return self._calibrated(fe, se, batch, update=False)
+            return self._through_orders(self._calibrated(fe, se, batch, update=False), batch)
         return {t: torch.sigmoid(v.float()) for t, v in self.model.score_logits(emb).items()}
 
     # -- training --------------------------------------------------------------------------------
@@ -287,12 +314,14 @@ class System(L.LightningModule):
         self._report("test")
 
     def predict_step(self, batch, batch_idx: int) -> dict[str, Tensor]:
+        """Per scored type ``[N, 2]``: (node index in the full graph, anomaly score)."""
         scores = self.node_scores(batch)
         out = {}
         for t, s in scores.items():
-            keep = batch[t].seed if "seed" in batch[t] else slice(None)
-            ids = batch[t].n_id if "n_id" in batch[t] else torch.arange(len(s))
-            out[t] = torch.stack([ids[keep].float(), s[keep].float().cpu()], 1)
+            store = batch[t]
+            keep = store.seed if "seed" in store else torch.ones_like(s, dtype=torch.bool)
+            ids = store.n_id if "n_id" in store else torch.arange(len(s), device=s.device)
+            out[t] = torch.stack([ids[keep].float(), s[keep].float()], 1).cpu()
         return out
 
     def configure_optimizers(self):

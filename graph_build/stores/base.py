@@ -59,7 +59,7 @@ class GraphStore(Protocol):
         progress: Progress | None = None,
         params: Row | None = None,
     ) -> int:
-        """Run an ``UNWIND $rows AS row …`` statement over ``rows`` in batches; returns rows sent."""
+        """Run ``UNWIND $rows AS row …`` over ``rows`` in batches; returns rows sent."""
         ...
 
     def ensure_schema(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -62,7 +63,7 @@ def _scalar(pair, graph):
     (nodes, maps, paths) still goes to the client's parser.
     """
     kind, value = pair
-    if kind == _STRING or kind == _INTEGER:
+    if kind in (_STRING, _INTEGER):
         return value
     if kind == _NULL:
         return None
@@ -107,6 +108,7 @@ class FalkorStore:
         except Exception as e:  # connection problems surface as many redis exception types
             raise StoreError(f"cannot connect to the embedded store: {e}") from e
         self.location = f"embedded ({self.server.home})"
+        self._wrote = False
 
     def _query(self, query: str, params: Row | None, read_only: bool):
         try:
@@ -135,7 +137,7 @@ class FalkorStore:
         graph = self._graph
         # Strings and integers (most cells) are taken as they come; the rest are decoded.
         return [
-            dict(zip(header, [v if k == _STRING or k == _INTEGER else _scalar((k, v), graph)
+            dict(zip(header, [v if k in (_STRING, _INTEGER) else _scalar((k, v), graph)
                               for k, v in record], strict=True))
             for record in response[1]
         ]
@@ -182,6 +184,7 @@ class FalkorStore:
             skip += page_size
 
     def write(self, query: str, params: Row | None = None) -> Row:
+        self._wrote = True
         result = self._query(query, params, read_only=False)
         if result is None:
             return {}
@@ -202,6 +205,7 @@ class FalkorStore:
         # keeps the batches in order; at most two are in flight.
         from concurrent.futures import ThreadPoolExecutor
 
+        self._wrote = True
         sent = 0
         pending = None
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="falkor-writer") as sender:
@@ -253,7 +257,13 @@ class FalkorStore:
                 raise StoreError(f"cannot clear the embedded graph: {e}") from e
 
     def close(self) -> None:
-        try:
+        """Ask for a snapshot if this session wrote anything, then disconnect.
+
+        The server persists by snapshots (see embedded_server); a background save here makes
+        a finished build or scoring run durable without waiting for it.
+        """
+        with contextlib.suppress(Exception):
+            if self._wrote:
+                self._db.connection.bgsave()
+        with contextlib.suppress(Exception):
             self._db.connection.close()
-        except Exception:
-            pass

@@ -95,3 +95,26 @@ def test_seed_batches_shard_across_ranks(data):
     assert set(torch.cat(parts).tolist()) == set(range(1001))
     shards[0].set_epoch(1)
     assert not torch.equal(torch.cat([c for _, c in shards[0].shard()]), parts[0])
+
+
+def test_minibatch_mode_trains_and_evaluates(generated_dir, tmp_path):
+    """The DataModule's mini-batch mode end to end under a Lightning Trainer."""
+    import lightning as L
+    from model_data import frames_of
+
+    from graphgnn.datamodule import DataModule
+    from graphgnn.system import System
+
+    dm = DataModule.from_frames(frames_of(generated_dir), data_dir=str(generated_dir),
+                                mode="minibatch", batch_size=512, num_neighbors=[5, 3])
+    system = System(in_dims=dm.in_dims, hidden=8)
+    trainer = L.Trainer(max_epochs=1, limit_train_batches=3, limit_val_batches=2,
+                        limit_test_batches=2, limit_predict_batches=2, logger=False,
+                        enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False,
+                        default_root_dir=tmp_path, accelerator="cpu")
+    trainer.fit(system, datamodule=dm)
+    trainer.test(system, datamodule=dm, verbose=False)
+    assert "test" in system.last_metrics
+    preds = trainer.predict(system, dataloaders=dm.predict_dataloader(), return_predictions=True)
+    assert preds and preds[0][next(iter(preds[0]))].shape[1] == 2
