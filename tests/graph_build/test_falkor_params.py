@@ -14,7 +14,7 @@ TRICKY = [
 
 def test_header_is_compact_cypher():
     text = params_header({"rows": [{"key": "a", "props": {"x": 1.5, "y": None, "z": True}}]})
-    assert text == 'CYPHER rows=[{`key`:"a",`props`:{`x`:1.5,`y`:null,`z`:true}}] '
+    assert text == 'CYPHER `rows`=[{`key`:"a",`props`:{`x`:1.5,`y`:null,`z`:true}}] '
 
 
 @pytest.fixture(scope="module")
