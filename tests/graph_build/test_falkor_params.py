@@ -14,7 +14,7 @@ TRICKY = [
 
 def test_header_is_compact_cypher():
     text = params_header({"rows": [{"key": "a", "props": {"x": 1.5, "y": None, "z": True}}]})
-    assert text == 'CYPHER `rows`=[{`key`:"a",`props`:{`x`:1.5,`y`:null,`z`:true}}] '
+    assert text == 'CYPHER `rows`=[{`key`:"a",`props`:{`x`:1.5,`y`:null,`z`:True}}] '  # Cypher keywords are case-insensitive
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +32,8 @@ def store(tmp_path_factory):
 @pytest.mark.parametrize("value", TRICKY)
 def test_strings_round_trip(store, value):
     rows = store.read("UNWIND $rows AS row RETURN row.key AS key, row.props.v AS v",
-                            {"rows": [{"key": value, "props": {"v": [value, 2, 2.5]}}]})
-    assert rows == [{"key": value, "v": [value, 2, 2.5]}]
+                            {"rows": [{"key": value, "props": {"v": [value, 2, 2.5, True]}}]})
+    assert rows == [{"key": value, "v": [value, 2, 2.5, True]}]
 
 
 def test_write_rows_with_hostile_keys_creates_exactly_those_nodes(empty_store):
