@@ -318,15 +318,22 @@ def _order_features(g: GraphFrames, o: dict, t_cut: int) -> tuple[dict, np.ndarr
         f[f"has_{ent}"] = ok.astype(np.float64)
         pu, pe = _distinct_pairs(u[ok & (u >= 0)], e[ok & (u >= 0)])
         users = _count(pe, n_ent)
-        f[f"{ent}_users"] = np.where(ok, users[np.maximum(e, 0)], 0.0)
+        f[f"{ent}_users"] = _take(users, e, ok, 0.0)
         for name, w in (("1h", HOUR), ("24h", DAY)):
             near = np.zeros(n)
             near[ok] = _near_count(e[ok], t[ok], w)
             f[f"{ent}_orders_prior_{name}"] = near
         first = _node_time(g, label)
-        age = np.where(ok, t - first[np.maximum(e, 0)], np.nan)
+        age = np.where(ok, t - _take(first, e, ok, 0.0), np.nan)
         f[f"{ent}_age_at_order_h"] = np.nan_to_num(age.clip(0) / HOUR)
     return f, t.astype(np.int64)
+
+
+def _take(values: np.ndarray, index: np.ndarray, ok: np.ndarray, fill: float) -> np.ndarray:
+    """``values[index]`` where ``ok``, ``fill`` elsewhere (safe when ``values`` is empty)."""
+    out = np.full(len(index), fill, dtype=np.float64)
+    out[ok] = values[index[ok]]
+    return out
 
 
 def _entity_features(g: GraphFrames, label: str, o: dict, t_cut: int) -> tuple[dict, np.ndarray]:
