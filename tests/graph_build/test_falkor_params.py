@@ -14,7 +14,8 @@ TRICKY = [
 
 def test_header_is_compact_cypher():
     text = params_header({"rows": [{"key": "a", "props": {"x": 1.5, "y": None, "z": True}}]})
-    assert text == 'CYPHER `rows`=[{`key`:"a",`props`:{`x`:1.5,`y`:null,`z`:True}}] '  # Cypher keywords are case-insensitive
+    # Cypher keywords (True, null) are case-insensitive.
+    assert text == 'CYPHER `rows`=[{`key`:"a",`props`:{`x`:1.5,`y`:null,`z`:True}}] '
 
 
 @pytest.fixture(scope="module")

@@ -13,13 +13,6 @@ except ImportError:  # tests/graphgnn is not a package
     from fake_scorer import FakeScorer
 
 
-@pytest.fixture()
-def store(generated_dir, empty_store):
-    from graph_build.loader import build
-
-    build(generated_dir, empty_store, log=lambda m: None)
-    return empty_store
-
 
 def test_threshold_rules():
     from graphgnn.scoring import Threshold
