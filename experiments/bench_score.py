@@ -71,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--train-users", type=int,
+                        help="train on a separate generated graph of this size (the model is "
+                        "size-independent; default: train on the scored graph itself)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", help="working folder (default: a temporary one)")
     parser.add_argument("--no-record", action="store_true", help="do not write perf.csv")
@@ -99,12 +102,21 @@ def main(argv: list[str] | None = None) -> int:
         build(data, store, log=lambda _m: None)
         log(f"built in {time.perf_counter() - t:.0f} s")
         t = time.perf_counter()
-        run_lightning_cli(["fit", "--config", str(CONFIG), "--data.data_dir", str(data),
-                           "--data.store", "embedded", "--data.store_home", str(home),
+        train_data, train_home = data, home
+        if args.train_users and args.train_users != args.users:
+            train_data, train_home = work / "train_data", work / "train_store"
+            generate(train_data, users=args.train_users, seed=args.seed + 1)
+            train_store = FalkorStore(home=train_home)
+            build(train_data, train_store, log=lambda _m: None)
+            train_store.close()
+            train_store.server.stop()
+        run_lightning_cli(["fit", "--config", str(CONFIG), "--data.data_dir", str(train_data),
+                           "--data.store", "embedded", "--data.store_home", str(train_home),
                            "--data.cache_dir", str(work / "cache"),
                            "--trainer.default_root_dir", str(work / "runs"),
                            "--trainer.max_epochs", str(args.epochs)])
-        log(f"trained in {time.perf_counter() - t:.0f} s")
+        log(f"trained in {time.perf_counter() - t:.0f} s "
+            f"(on {args.train_users or args.users:,} users)")
         scorer = load_scorer(work / "runs" / "latest.ckpt")
 
         t = time.perf_counter()

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import shutil
 import sys
+import warnings
 from pathlib import Path
 
 from lightning.pytorch.cli import LightningCLI
 
 from graphgnn.datamodule import DataModule
 from graphgnn.system import System
+
+# Lightning's own internals trip a torch deprecation on every step; it says nothing to users.
+warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
 
 LATEST = "latest.ckpt"
 
