@@ -137,7 +137,9 @@ def test_killed_rescore_leaves_scores_readable_and_next_run_repairs(store):
     skipped = rescore_once(store, FakeScorer(bump=0.05))
     assert skipped.skipped
     # the dead job's lease runs out (expiry in real time is covered by the lock test)
-    store.write("MATCH (l:RescoreLock) SET l.expires_at = $t", {"t": int(time.time() * 1000)})
+    # (a millisecond in the past: "expired" is strictly earlier than the next job's clock)
+    store.write("MATCH (l:RescoreLock) SET l.expires_at = $t",
+                {"t": int(time.time() * 1000) - 1})
     repair = rescore_once(store, FakeScorer(bump=0.05))
     assert not repair.skipped and repair.repaired_runs == 1
     assert repair.result.mode == "incremental"
