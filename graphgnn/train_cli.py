@@ -22,6 +22,9 @@ from graphgnn.system import System
 
 # Lightning's own internals trip a torch deprecation on every step; it says nothing to users.
 warnings.filterwarnings("ignore", message=r".*isinstance\(treespec, LeafSpec\).*")
+# `fraudring train …` hands its own argument list to LightningCLI on purpose (sys.argv holds the
+# `fraudring train` prefix); the CLI's "args and sys.argv both given" warning does not apply.
+warnings.filterwarnings("ignore", message=r".*LightningCLI's args parameter is intended.*")
 
 LATEST = "latest.ckpt"
 
