@@ -494,7 +494,8 @@ def _entity_tables(rng: np.random.Generator, ent: _Entities, pop: dict[str, np.n
                       _pick(rng, COUNTRY_P, n_pay))
     # Public ids in a random order: internally fraud rings are allocated last.
     d_rows, a_rows, p_rows = (rng.permutation(k) for k in (len(used), n_addr, n_pay))
-    ids = {"device": make_ids("d", np.argsort(d_rows)), "address": make_ids("a", np.argsort(a_rows)),
+    ids = {"device": make_ids("d", np.argsort(d_rows)),
+           "address": make_ids("a", np.argsort(a_rows)),
            "payment": make_ids("pm", np.argsort(p_rows)), "ip": ip_strings(ip_values)}
     countries = pool(COUNTRIES)
     return {
@@ -503,7 +504,8 @@ def _entity_tables(rng: np.random.Generator, ent: _Entities, pop: dict[str, np.n
         "addresses": {"address_id": (ids["address"], a_rows),
                       "country": (countries, addr_country[a_rows]),
                       "postcode": (postcodes, a_rows)},
-        "payments": {"payment_id": (ids["payment"], p_rows), "kind": (pool(PAY_KINDS), kind[p_rows]),
+        "payments": {"payment_id": (ids["payment"], p_rows),
+                     "kind": (pool(PAY_KINDS), kind[p_rows]),
                      "bin": (pc.cast(pa.array(bins), pa.string()),
                              np.where(kind[p_rows] == 0, pay_bin[p_rows], -1)),
                      "issuer_country": (countries, issuer[p_rows])},
@@ -573,7 +575,8 @@ def generate(out: str | Path, users: int = 5000, seed: int = 0, days: int = 90,
     u_rank = np.empty(users, dtype=np.int64)
     u_rank[u_rows] = np.arange(users)
     n_prod = len(prod["price"])
-    uid, oid, prid = make_ids("u", u_rank), make_ids("o", np.arange(len(oi))), make_ids("p", np.arange(n_prod))
+    uid = make_ids("u", u_rank)
+    oid, prid = make_ids("o", np.arange(len(oi))), make_ids("p", np.arange(n_prod))
     ev_s, ipid, did = ev["sid"], ids["ip"], ids["device"]
     countries = pool(COUNTRIES)
     tables: dict[str, dict[str, Col]] = {

@@ -41,6 +41,7 @@ import yaml
 from graph_build import schema
 from graph_build.errors import MappingError
 from graph_build.tables import LINE, RawTable, read_table
+from graph_build.validate import epoch_ms
 
 _FIELD = re.compile(r"\{([^{}]+)\}")
 COLUMN_KEYS = {"column", "template", "value", "time", "format", "integer"}
@@ -79,8 +80,7 @@ def _time_from_numbers(values: pd.Series, spec: dict, where: str) -> pd.Series:
 
 def _time_from_text(values: pd.Series, fmt: str) -> pd.Series:
     parsed = pd.to_datetime(values, format=fmt, utc=True, errors="coerce")
-    ms = parsed.dt.tz_convert(None).to_numpy().astype("datetime64[ms]").astype("int64")
-    out = pd.Series(ms, index=values.index).astype("Int64").astype("string")
+    out = epoch_ms(parsed).astype("string")
     # Unparsable text stays as it was, so validation reports it with the original value.
     return out.where(parsed.notna(), values)
 

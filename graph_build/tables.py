@@ -48,6 +48,15 @@ def _first_bad_byte(path: Path) -> tuple[int, int]:
     return 1, 0
 
 
+def _not_utf8(path: Path, shown: str) -> ValidationError:
+    """The located error for a file that is not UTF-8."""
+    from graph_build.validate import Problem
+
+    line, byte = _first_bad_byte(path)
+    why = f"not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8"
+    return ValidationError(f"{shown}:{line}: {why}", [Problem(shown, line, None, why)])
+
+
 def read_table(path: str | Path, name: str | None = None) -> RawTable:
     """Read one CSV (UTF-8) or Parquet file as text columns with line numbers.
 
@@ -81,18 +90,14 @@ def read_table(path: str | Path, name: str | None = None) -> RawTable:
             )
             frame[LINE] = range(2, len(frame) + 2)
     except UnicodeDecodeError as e:
-        line, byte = _first_bad_byte(path)
-        why = f"not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8"
-        raise ValidationError(f"{shown}:{line}: {why}", [Problem(shown, line, None, why)]) from e
+        raise _not_utf8(path, shown) from e
     except pd.errors.EmptyDataError as e:
         raise ValidationError(
             f"{shown}: empty file", [Problem(shown, None, None, "empty file")]
         ) from e
     except (pd.errors.ParserError, ValueError, OSError) as e:
-        if "utf8" in str(e).lower() or "utf-8" in str(e).lower():
-            line, byte = _first_bad_byte(path)
-            why = f"not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8"
-            raise ValidationError(f"{shown}:{line}: {why}", [Problem(shown, line, None, why)]) from e
+        if "utf8" in str(e).lower() or "utf-8" in str(e).lower():  # Arrow's wording
+            raise _not_utf8(path, shown) from e
         why = f"unreadable: {str(e).strip().splitlines()[-1]}"
         raise ValidationError(f"{shown}: {why}", [Problem(shown, None, None, why)]) from e
     frame.columns = [str(c).strip() for c in frame.columns]

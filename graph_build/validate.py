@@ -83,6 +83,12 @@ def _iso_times_arrow(values: pd.Series) -> pd.Series | None:
                      index=values.index, dtype="Int64")
 
 
+def epoch_ms(times: pd.Series) -> pd.Series:
+    """UTC datetimes (any pandas unit) as nullable int64 epoch milliseconds."""
+    ms = times.dt.tz_convert(None).to_numpy().astype("datetime64[ms]").astype("int64")
+    return pd.Series(ms, index=times.index, dtype="Int64").where(times.notna())
+
+
 def parse_times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Parse ISO-8601 text or integer epoch milliseconds to int64 epoch ms (UTC).
 
@@ -100,14 +106,7 @@ def parse_times(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     rest = text.notna() & ~numeric
     if rest.any():
         parsed = pd.to_datetime(text[rest], format="ISO8601", utc=True, errors="coerce")
-        ok = parsed.notna()
-        ms = (parsed[ok].astype("int64") // 1_000_000).astype("Int64")
-        # pandas may keep microsecond or nanosecond units; normalise via the datetime value.
-        unit = getattr(parsed.dt, "unit", "ns")
-        if unit != "ns":
-            ms = (parsed[ok].dt.tz_convert(None).to_numpy().astype("datetime64[ms]")
-                  .astype("int64"))
-            ms = pd.Series(ms, index=parsed[ok].index, dtype="Int64")
+        ms = epoch_ms(parsed)
         out[ms.index] = ms
     bad = text.notna() & out.isna()
     return out, bad
@@ -185,11 +184,10 @@ def _check_table(raw: RawTable, spec: schema.TableSpec, out: _Collector,
         return None
     known = set(spec.column_names)
     for column in frame.columns:
-        if column != LINE and column not in known:
-            if not lenient:
-                out.problems.append(Problem(
-                    raw.file, 1, column,
-                    f"unknown column; {spec.name} has {', '.join(spec.column_names)}"))
+        if column != LINE and column not in known and not lenient:
+            out.problems.append(Problem(
+                raw.file, 1, column,
+                f"unknown column; {spec.name} has {', '.join(spec.column_names)}"))
     missing = [c.name for c in spec.columns if c.required and c.name not in frame.columns]
     if missing:
         for column in missing:

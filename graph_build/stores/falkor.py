@@ -102,17 +102,19 @@ class FalkorStore:
                 return None
             raise StoreError(f"embedded store refused a statement: {message}") from e
 
-    def read(self, query: str, params: Row | None = None) -> list[Row]:
-        text = params_header(params) + query
+    def _command(self, command: str, text: str, *flags: str) -> list | None:
+        """Send one GRAPH.* command; None when the graph does not exist yet ("empty key")."""
         try:
-            response = self._db.connection.execute_command(
-                "GRAPH.RO_QUERY", self._graph.name, text, "--compact")
-        except Exception as e:
+            return self._db.connection.execute_command(command, self._graph.name, text, *flags)
+        except Exception as e:  # the client raises several redis exception types
             message = str(e).splitlines()[0] if str(e) else type(e).__name__
             if "empty key" in message.lower():
-                return []  # the graph does not exist yet: nothing to read
-            raise StoreError(f"embedded store refused a query: {message}") from e
-        if len(response) < 3:  # statistics only: a query without RETURN
+                return None
+            raise StoreError(f"embedded store refused a statement: {message}") from e
+
+    def read(self, query: str, params: Row | None = None) -> list[Row]:
+        response = self._command("GRAPH.RO_QUERY", params_header(params) + query, "--compact")
+        if response is None or len(response) < 3:  # no graph yet, or a query without RETURN
             return []
         header = [h[1] for h in response[0]]
         graph = self._graph
@@ -145,14 +147,9 @@ class FalkorStore:
         while True:
             text = params_header(
                 {**(params or {}), "skip": skip, "limit": page_size}) + query
-            try:
-                response = self._db.connection.execute_command(
-                    "GRAPH.RO_QUERY", self._graph.name, text)
-            except Exception as e:
-                message = str(e).splitlines()[0] if str(e) else type(e).__name__
-                if "empty key" in message.lower():
-                    return
-                raise StoreError(f"embedded store refused a query: {message}") from e
+            response = self._command("GRAPH.RO_QUERY", text)
+            if response is None:
+                return  # the graph does not exist yet
             rows = response[1] if len(response) >= 3 else []
             if rows:
                 frame = pd.DataFrame(rows, columns=response[0])
@@ -184,19 +181,12 @@ class FalkorStore:
         self._wrote = True
         sent = 0
         for batch in batched(rows, batch_size):
-            self._send(params_header({**(params or {}), "rows": list(batch)}) + query)
+            self._command("GRAPH.QUERY", params_header({**(params or {}), "rows": list(batch)})
+                          + query, "--compact")
             sent += len(batch)
             if progress:
                 progress(len(batch))
         return sent
-
-    def _send(self, text: str) -> None:
-        try:
-            self._db.connection.execute_command("GRAPH.QUERY", self._graph.name, text,
-                                                "--compact")
-        except Exception as e:
-            message = str(e).splitlines()[0] if str(e) else type(e).__name__
-            raise StoreError(f"embedded store refused a write: {message}") from e
 
     def ensure_schema(self) -> None:
         """A range index and a unique constraint on every node key.
