@@ -1,13 +1,18 @@
 """Scale curve: time and peak memory of build, one training epoch and scoring vs graph size.
 
-For each size (full: 10k, 100k, 1M users; ``--quick``: 10k, 30k) two fresh subprocesses, so each
+For each size (full: 10k, 100k, 1M users; ``--quick``: 10k, 30k) fresh subprocesses, so each
 peak RSS belongs to one stage:
 
 - ``build``: ``graph_build.loader.build`` of the generated tables into a fresh embedded store
   (FalkorDB), end to end (read, validate, map, batched MERGE); the client's peak RSS and the
   server's (``VmHWM`` of the redis-server process) are both reported;
 - ``model``: tables -> frames -> point-in-time features -> HeteroData (``prepare``), one
-  full-batch supervised training epoch of the shipped GNN configuration, and scoring every node.
+  supervised training epoch of the shipped model on time-respecting sampled subgraphs (the
+  mini-batch settings of ``configs/large.yaml``, what a 1M-user graph trains with), and scoring
+  every node (one full-graph forward pass, no gradients);
+- ``full``: ``prepare`` and one full-batch epoch (the default mode of ``configs/default.yaml``),
+  only up to 100k users: its activations grow with the whole graph and outgrow 24 GiB before
+  1M users.
 
 Rows go to ``results/perf.csv`` through :func:`experiments.perf.record` (``scale …`` benchmarks),
 the points to ``results/scale.csv`` and the plot to ``results/scale.png`` (seconds and MiB against
@@ -31,8 +36,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 SCALE_CSV = RESULTS / "scale.csv"
 SCALE_PNG = RESULTS / "scale.png"
 ROOT = Path(__file__).resolve().parents[1]
+LARGE_CONFIG = ROOT / "configs" / "large.yaml"
 SCALE_COLUMNS = ["users", "nodes", "edges", "build_s", "build_rss_mib", "server_rss_mib",
-                 "prepare_s", "epoch_s", "score_s", "model_rss_mib"]
+                 "prepare_s", "epoch_s", "score_s", "model_rss_mib", "epoch_full_s",
+                 "full_rss_mib"]
+#: Above this many users the full-batch epoch is not measured (its activations outgrow 24 GiB).
+FULL_BATCH_MAX_USERS = 100_000
 
 
 def _server_hwm(pid: int) -> float:
@@ -64,8 +73,16 @@ def stage_build(data: Path, home: Path) -> dict:
             "nodes": sum(report.nodes.values()), "edges": sum(report.relationships.values())}
 
 
-def stage_model(data: Path) -> dict:
-    """Prepare features, train one full-batch epoch, score every node; seconds and memory."""
+def _large_config() -> dict:
+    """The ``data:`` mini-batch settings of ``configs/large.yaml`` (what 1M users train with)."""
+    import yaml
+
+    data = yaml.safe_load(LARGE_CONFIG.read_text())["data"]
+    return {k: data[k] for k in ("batch_size", "num_neighbors", "sampling")}
+
+
+def _prepared(data: Path):
+    """Prepared dataset and a fresh System of the shipped model; tables dropped (memory)."""
     import torch
 
     from experiments.baselines.common import THREADS
@@ -74,11 +91,47 @@ def stage_model(data: Path) -> dict:
     from graphgnn.system import System
 
     torch.set_num_threads(THREADS)
-    t0 = time.perf_counter()
+    torch.manual_seed(0)
     p = prepare(data)
-    t1 = time.perf_counter()
+    p.tables = {}
     system = System(in_dims={t: int(p.data[t].x.shape[1]) for t in p.data.node_types},
                     **_model_args())
+    return p, system
+
+
+def stage_model(data: Path) -> dict:
+    """Prepare features, train one mini-batch epoch (configs/large.yaml), score every node."""
+    import lightning as L
+    import torch
+
+    from graphgnn.datamodule import DataModule
+
+    t0 = time.perf_counter()
+    p, system = _prepared(data)
+    t1 = time.perf_counter()
+    dm = DataModule.from_frames(p.frames, split="temporal", mode="minibatch",
+                                **_large_config())
+    dm.data, dm.meta = p.data, dict(p.meta)
+    trainer = L.Trainer(max_epochs=1, accelerator="cpu", devices=1, logger=False,
+                        enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False, num_sanity_val_steps=0,
+                        limit_val_batches=0)
+    trainer.fit(system, datamodule=dm)
+    t2 = time.perf_counter()
+    system.eval()
+    with torch.no_grad():
+        scores = system.node_scores(p.data)
+    t3 = time.perf_counter()
+    return {"prepare_s": t1 - t0, "epoch_s": t2 - t1, "score_s": t3 - t2,
+            "steps": int(trainer.global_step),
+            "scored": sum(len(s) for s in scores.values()), "model_rss_mib": peak_rss_mib()}
+
+
+def stage_full(data: Path) -> dict:
+    """Prepare features and train one full-batch epoch (the default for graphs that fit)."""
+    t0 = time.perf_counter()
+    p, system = _prepared(data)
+    t1 = time.perf_counter()
     opt = system.configure_optimizers()
     system.train()
     loss = system._supervised_loss(p.data, system(p.data))
@@ -86,12 +139,8 @@ def stage_model(data: Path) -> dict:
     loss.backward()
     opt.step()
     t2 = time.perf_counter()
-    system.eval()
-    with torch.no_grad():
-        scores = system.node_scores(p.data)
-    t3 = time.perf_counter()
-    return {"prepare_s": t1 - t0, "epoch_s": t2 - t1, "score_s": t3 - t2,
-            "scored": sum(len(s) for s in scores.values()), "model_rss_mib": peak_rss_mib()}
+    return {"full_prepare_s": t1 - t0, "epoch_full_s": t2 - t1,
+            "full_rss_mib": peak_rss_mib()}
 
 
 def _child(stage: str, users: int, work: Path) -> dict:
@@ -125,6 +174,10 @@ def run_scale(sizes: list[int], work: Path | None = None) -> list[dict]:
             print(f"scale: {users:,} users: features, epoch, score …", file=sys.stderr,
                   flush=True)
             point |= _child("model", users, work)
+            if users <= FULL_BATCH_MAX_USERS:
+                print(f"scale: {users:,} users: full-batch epoch …", file=sys.stderr,
+                      flush=True)
+                point |= _child("full", users, work)
             points.append(point)
             tag = f"({users // 1000}k users)"
             rows = [perf_row(f"scale build seconds {tag}", point["build_s"], None, "s"),
@@ -133,10 +186,16 @@ def run_scale(sizes: list[int], work: Path | None = None) -> list[dict]:
                     perf_row(f"scale build peak RSS server {tag}", point["server_rss_mib"],
                              None, "MiB"),
                     perf_row(f"scale features seconds {tag}", point["prepare_s"], None, "s"),
-                    perf_row(f"scale epoch seconds {tag}", point["epoch_s"], None, "s"),
+                    perf_row(f"scale mini-batch epoch seconds {tag}", point["epoch_s"], None,
+                             "s"),
                     perf_row(f"scale score seconds {tag}", point["score_s"], None, "s"),
                     perf_row(f"scale model peak RSS {tag}", point["model_rss_mib"], None,
                              "MiB")]
+            if "epoch_full_s" in point:
+                rows += [perf_row(f"scale full-batch epoch seconds {tag}", point["epoch_full_s"],
+                                  None, "s"),
+                         perf_row(f"scale full-batch peak RSS {tag}", point["full_rss_mib"],
+                                  None, "MiB")]
             record(rows)
             print_table(rows)
     finally:
@@ -177,15 +236,28 @@ def plot_scale(csv_path: Path = SCALE_CSV, png: Path = SCALE_PNG) -> None:
         return
     edges = np.array([float(r["edges"]) for r in rows])
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.8))
+    def column(col: str) -> np.ndarray:
+        return np.array([float(r.get(col) or "nan") for r in rows])
+
     for col, label in (("build_s", "build (embedded store)"), ("prepare_s", "features"),
-                       ("epoch_s", "one training epoch"), ("score_s", "scoring")):
-        v = np.array([float(r[col]) for r in rows])
-        a1.plot(edges, v, "o-", label=label)
-        a1.plot(edges, v[0] * edges / edges[0], ":", color=a1.lines[-1].get_color(), lw=0.8)
+                       ("epoch_s", "one mini-batch epoch"), ("epoch_full_s",
+                                                             "one full-batch epoch"),
+                       ("score_s", "scoring")):
+        v = column(col)
+        ok = np.isfinite(v)
+        if not ok.any():
+            continue
+        a1.plot(edges[ok], v[ok], "o-", label=label)
+        first = np.argmax(ok)
+        a1.plot(edges, v[first] * edges / edges[first], ":", color=a1.lines[-1].get_color(),
+                lw=0.8)
     for col, label in (("build_rss_mib", "build client"), ("server_rss_mib", "store server"),
-                       ("model_rss_mib", "features + epoch + score")):
-        v = np.array([float(r[col] or "nan") for r in rows])
-        a2.plot(edges, v, "o-", label=label)
+                       ("model_rss_mib", "features + mini-batch epoch + score"),
+                       ("full_rss_mib", "features + full-batch epoch")):
+        v = column(col)
+        ok = np.isfinite(v)
+        if ok.any():
+            a2.plot(edges[ok], v[ok], "o-", label=label)
     for ax, title in ((a1, "seconds (dotted: linear in edges)"), (a2, "peak RSS, MiB")):
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -202,15 +274,17 @@ def main(argv: list[str] | None = None) -> None:
     import argparse
 
     ap = argparse.ArgumentParser(description="one stage of the scale curve (internal)")
-    ap.add_argument("--stage", choices=("build", "model"), required=True)
+    ap.add_argument("--stage", choices=("build", "model", "full"), required=True)
     ap.add_argument("--users", type=int, required=True)
     ap.add_argument("--work", type=Path, required=True)
     args = ap.parse_args(argv)
     data = _data(args.users, args.work)
     if args.stage == "build":
         out = stage_build(data, args.work / f"store-{args.users}")
-    else:
+    elif args.stage == "model":
         out = stage_model(data)
+    else:
+        out = stage_full(data)
     print(json.dumps(out))
 
 
