@@ -70,6 +70,10 @@ class GraphStore(Protocol):
         """Delete the whole graph (tests and ``demo`` only)."""
         ...
 
+    def compact(self) -> bool:
+        """After a bulk load: let the store reorganise itself if that pays (True when it did)."""
+        ...
+
     def close(self) -> None:
         """Release connections."""
         ...

@@ -72,10 +72,15 @@ class FalkorStore:
     kind = "falkordb"
 
     def __init__(self, home: str | Path | None = None, graph: str = GRAPH_NAME) -> None:
+        self.server = EmbeddedServer(home)
+        self._graph_name = graph
+        self._connect(self.server.start())
+        self.location = f"embedded ({self.server.home})"
+        self._wrote = False
+
+    def _connect(self, info) -> None:
         import falkordb
 
-        self.server = EmbeddedServer(home)
-        info = self.server.start()
         try:
             if info.unix_socket:
                 self._db = falkordb.FalkorDB(
@@ -85,11 +90,33 @@ class FalkorStore:
                 self._db = falkordb.FalkorDB(
                     host="127.0.0.1", port=info.port, password=info.password
                 )
-            self._graph = self._db.select_graph(graph)
+            self._graph = self._db.select_graph(self._graph_name)
         except Exception as e:  # connection problems surface as many redis exception types
             raise StoreError(f"cannot connect to the embedded store: {e}") from e
-        self.location = f"embedded ({self.server.home})"
-        self._wrote = False
+
+    def compact(self) -> bool:
+        """Restart the server on a fresh snapshot, unless another client is connected.
+
+        Why: right after a bulk load, FalkorDB 4.16 adds and removes labels slowly (about 1 ms a
+        node: 500 ``SET n:Flagged`` took 0.6 s on a freshly built 10k-user graph) until the
+        graph is reloaded from a snapshot (0.02 s for the same 500). Scoring adds ``:Flagged``
+        right after a build, so a build that wrote much reloads the graph once (the server
+        saves on shutdown; the reload of 10k users takes 0.3 s). Another client (a rescoring
+        job, a Browser session) would lose its connection, so then nothing happens.
+        """
+        conn = self._db.connection
+        try:
+            me = conn.client_id()
+            others = [c for c in conn.client_list() if int(c.get("id", -1)) != me]
+        except Exception:  # noqa: BLE001 - not knowing who is connected means: leave it
+            return False
+        if others:
+            return False
+        with contextlib.suppress(Exception):
+            conn.close()
+        self.server.stop()
+        self._connect(self.server.start())
+        return True
 
     def _query(self, query: str, params: Row | None, read_only: bool):
         try:

@@ -260,6 +260,10 @@ class Neo4jStore:
         secret = self._secret
         return text.replace(secret, "***") if secret and len(secret) >= 4 else text
 
+    def compact(self) -> bool:
+        """Nothing to do: Neo4j's store needs no reorganising after a bulk load."""
+        return False
+
     def close(self) -> None:
         self._close_quietly()
 

@@ -70,3 +70,24 @@ def test_db_commands(tmp_path, monkeypatch, capsys):
     assert cli_main(["db", "status"]) == 0
     assert cli_main(["db", "stop"]) == 0
     assert "stopped" in capsys.readouterr().out
+
+
+def test_compact_reloads_the_graph_unless_someone_else_is_connected(tmp_path):
+    store = FalkorStore(home=tmp_path / "compact")
+    try:
+        store.write_rows("UNWIND $rows AS row CREATE (:User {user_id: row.id})",
+                         [{"id": str(i)} for i in range(500)])
+        pid = store.server.status().pid
+        other = FalkorStore(home=tmp_path / "compact")  # a second client: a Browser, a job
+        assert store.compact() is False
+        assert store.server.status().pid == pid
+        other.close()
+        assert store.compact() is True
+        assert store.server.status().pid != pid  # restarted on the snapshot
+        rows = store.read("MATCH (u:User) RETURN count(u) AS n")
+        assert rows == [{"n": 500}]
+        store.write("MATCH (u:User {user_id: '7'}) SET u:Flagged")
+        assert store.read("MATCH (u:Flagged) RETURN u.user_id AS id") == [{"id": "7"}]
+    finally:
+        store.close()
+        store.server.stop()
