@@ -8,8 +8,11 @@ peak RSS belongs to one stage:
   server's (``VmHWM`` of the redis-server process) are both reported;
 - ``model``: tables -> frames -> point-in-time features -> HeteroData (``prepare``), one
   supervised training epoch of the shipped model on time-respecting sampled subgraphs (the
-  mini-batch settings of ``configs/large.yaml``, what a 1M-user graph trains with), and scoring
-  every node (one full-graph forward pass, no gradients);
+  mini-batch settings of ``configs/large.yaml``, what a 1M-user graph trains with) and a saved
+  checkpoint;
+- ``score``: a full scoring run with that checkpoint on the graph the build stage wrote, as
+  ``fraudring score`` does it (export from the store, features, forward pass, write-back of
+  every scored node, rings);
 - ``full``: ``prepare`` and one full-batch epoch (the default mode of ``configs/default.yaml``),
   only up to 100k users: its activations grow with the whole graph and outgrow 24 GiB before
   1M users.
@@ -39,7 +42,8 @@ ROOT = Path(__file__).resolve().parents[1]
 LARGE_CONFIG = ROOT / "configs" / "large.yaml"
 SCALE_COLUMNS = ["users", "nodes", "edges", "build_s", "build_rss_mib", "server_rss_mib",
                  "prepare_s", "epoch_s", "score_s", "model_rss_mib", "epoch_full_s",
-                 "full_rss_mib"]
+                 "full_rss_mib", "score_export_s", "score_forward_s", "score_write_s",
+                 "score_rings_s", "score_rss_mib", "score_server_rss_mib", "scored"]
 #: Above this many users the full-batch epoch is not measured (its activations outgrow 24 GiB).
 FULL_BATCH_MAX_USERS = 100_000
 
@@ -99,10 +103,9 @@ def _prepared(data: Path):
     return p, system
 
 
-def stage_model(data: Path) -> dict:
-    """Prepare features, train one mini-batch epoch (configs/large.yaml), score every node."""
+def stage_model(data: Path, ckpt: Path) -> dict:
+    """Prepare features, train one mini-batch epoch (configs/large.yaml), save the checkpoint."""
     import lightning as L
-    import torch
 
     from graphgnn.datamodule import DataModule
 
@@ -118,13 +121,31 @@ def stage_model(data: Path) -> dict:
                         limit_val_batches=0)
     trainer.fit(system, datamodule=dm)
     t2 = time.perf_counter()
-    system.eval()
-    with torch.no_grad():
-        scores = system.node_scores(p.data)
-    t3 = time.perf_counter()
-    return {"prepare_s": t1 - t0, "epoch_s": t2 - t1, "score_s": t3 - t2,
-            "steps": int(trainer.global_step),
-            "scored": sum(len(s) for s in scores.values()), "model_rss_mib": peak_rss_mib()}
+    trainer.save_checkpoint(ckpt)
+    return {"prepare_s": t1 - t0, "epoch_s": t2 - t1, "steps": int(trainer.global_step),
+            "as_of": int(p.meta["as_of"]), "model_rss_mib": peak_rss_mib()}
+
+
+def stage_score(ckpt: Path, home: Path, as_of: int) -> dict:
+    """Score the graph the build stage wrote to ``home`` as ``fraudring score`` does (export,
+    features, forward pass, write-back of every scored node, rings)."""
+    from graph_build.stores.falkor import FalkorStore
+    from graphgnn.checkpoint import load_scorer
+    from graphgnn.scoring import run_scoring
+
+    store = FalkorStore(home=home)
+    try:
+        result = run_scoring(store, load_scorer(ckpt), as_of=as_of)
+        server = _server_hwm(store.server.status().pid)
+    finally:
+        store.close()
+        store.server.stop()
+    sec = result.seconds
+    return {"score_s": sec["total"], "score_export_s": sec["export"],
+            "score_forward_s": sec["score"], "score_write_s": sec["write"],
+            "score_rings_s": sec.get("rings", 0.0), "scored": result.nodes_scored,
+            "flagged": sum(result.flagged.values()), "rings": result.rings,
+            "score_rss_mib": peak_rss_mib(), "score_server_rss_mib": server}
 
 
 def stage_full(data: Path) -> dict:
@@ -143,9 +164,9 @@ def stage_full(data: Path) -> dict:
             "full_rss_mib": peak_rss_mib()}
 
 
-def _child(stage: str, users: int, work: Path) -> dict:
+def _child(stage: str, users: int, work: Path, *extra: str) -> dict:
     cmd = [sys.executable, "-m", "experiments.perf_scale", "--stage", stage, "--users",
-           str(users), "--work", str(work)]
+           str(users), "--work", str(work), *extra]
     env = os.environ | {"PYTHONPATH": str(ROOT)}
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     if out.returncode != 0:
@@ -171,9 +192,12 @@ def run_scale(sizes: list[int], work: Path | None = None) -> list[dict]:
             _data(users, work)
             print(f"scale: {users:,} users: build …", file=sys.stderr, flush=True)
             point = {"users": users} | _child("build", users, work)
-            print(f"scale: {users:,} users: features, epoch, score …", file=sys.stderr,
+            print(f"scale: {users:,} users: features, mini-batch epoch …", file=sys.stderr,
                   flush=True)
             point |= _child("model", users, work)
+            print(f"scale: {users:,} users: scoring run on the store …", file=sys.stderr,
+                  flush=True)
+            point |= _child("score", users, work, "--as-of", str(point["as_of"]))
             if users <= FULL_BATCH_MAX_USERS:
                 print(f"scale: {users:,} users: full-batch epoch …", file=sys.stderr,
                       flush=True)
@@ -188,9 +212,17 @@ def run_scale(sizes: list[int], work: Path | None = None) -> list[dict]:
                     perf_row(f"scale features seconds {tag}", point["prepare_s"], None, "s"),
                     perf_row(f"scale mini-batch epoch seconds {tag}", point["epoch_s"], None,
                              "s"),
-                    perf_row(f"scale score seconds {tag}", point["score_s"], None, "s"),
-                    perf_row(f"scale model peak RSS {tag}", point["model_rss_mib"], None,
-                             "MiB")]
+                    perf_row(f"scale score seconds {tag} (export, features, forward, "
+                             "write-back, rings)", point["score_s"], None, "s"),
+                    perf_row(f"scale score write-back nodes/s {tag}",
+                             point["scored"] / max(point["score_write_s"], 1e-9), None,
+                             "nodes/s"),
+                    perf_row(f"scale features + epoch peak RSS {tag}", point["model_rss_mib"],
+                             None, "MiB"),
+                    perf_row(f"scale scoring peak RSS client {tag}", point["score_rss_mib"],
+                             None, "MiB"),
+                    perf_row(f"scale scoring peak RSS server {tag}",
+                             point["score_server_rss_mib"], None, "MiB")]
             if "epoch_full_s" in point:
                 rows += [perf_row(f"scale full-batch epoch seconds {tag}", point["epoch_full_s"],
                                   None, "s"),
@@ -252,7 +284,8 @@ def plot_scale(csv_path: Path = SCALE_CSV, png: Path = SCALE_PNG) -> None:
         a1.plot(edges, v[first] * edges / edges[first], ":", color=a1.lines[-1].get_color(),
                 lw=0.8)
     for col, label in (("build_rss_mib", "build client"), ("server_rss_mib", "store server"),
-                       ("model_rss_mib", "features + mini-batch epoch + score"),
+                       ("model_rss_mib", "features + mini-batch epoch"),
+                       ("score_rss_mib", "scoring run (client)"),
                        ("full_rss_mib", "features + full-batch epoch")):
         v = column(col)
         ok = np.isfinite(v)
@@ -274,15 +307,19 @@ def main(argv: list[str] | None = None) -> None:
     import argparse
 
     ap = argparse.ArgumentParser(description="one stage of the scale curve (internal)")
-    ap.add_argument("--stage", choices=("build", "model", "full"), required=True)
+    ap.add_argument("--stage", choices=("build", "model", "score", "full"), required=True)
+    ap.add_argument("--as-of", type=int, help="score: the graph as of this epoch ms")
     ap.add_argument("--users", type=int, required=True)
     ap.add_argument("--work", type=Path, required=True)
     args = ap.parse_args(argv)
     data = _data(args.users, args.work)
+    ckpt = args.work / f"scale-{args.users}.ckpt"
     if args.stage == "build":
         out = stage_build(data, args.work / f"store-{args.users}")
     elif args.stage == "model":
-        out = stage_model(data)
+        out = stage_model(data, ckpt)
+    elif args.stage == "score":
+        out = stage_score(ckpt, args.work / f"store-{args.users}", args.as_of)
     else:
         out = stage_full(data)
     print(json.dumps(out))
