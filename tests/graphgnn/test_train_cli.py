@@ -34,6 +34,26 @@ def test_print_config(capsys):
     assert "objective: supervised" in out and "split: temporal" in out
 
 
+@pytest.mark.parametrize("name", ["default", "unsupervised", "large", "gpu"])
+def test_every_shipped_config_parses(name, capsys):
+    config = str(Path(CONFIG).with_name(f"{name}.yaml"))
+    with pytest.raises(SystemExit) as exit_info:
+        run_lightning_cli(["fit", "--config", config, "--print_config"])
+    assert exit_info.value.code in (0, None)
+    assert "objective:" in capsys.readouterr().out
+
+
+def test_large_config_trains_on_sampled_subgraphs(generated_dir, tmp_path, capsys):
+    run_lightning_cli(["fit", "--config", str(Path(CONFIG).with_name("large.yaml")),
+                       "--data.source=tables", f"--data.data_dir={generated_dir}",
+                       f"--data.cache_dir={tmp_path}/c",
+                       f"--trainer.default_root_dir={tmp_path}/runs",
+                       "--trainer.fast_dev_run=true", "--trainer.enable_progress_bar=false",
+                       "--model.hidden=8"])
+    out = capsys.readouterr().out
+    assert "AUPRC" in out and "val   User" in out
+
+
 @pytest.fixture(scope="module")
 def trained(built_store, generated_dir, tmp_path_factory):
     """A 3-epoch fit reading the graph from the shared (read-only) embedded store."""
