@@ -175,13 +175,18 @@ def _child(stage: str, users: int, work: Path, *extra: str) -> dict:
 
 
 def _data(users: int, work: Path) -> Path:
+    """``work/data-<users>`` when the caller put tables there, else the cached generated graph
+    (generator seed 7)."""
     from experiments.quality import generated
 
-    return generated(users, 7)
+    own = work / f"data-{users}"
+    return own if own.is_dir() else generated(users, 7)
 
 
-def run_scale(sizes: list[int], work: Path | None = None) -> list[dict]:
-    """Measure every size; record perf rows, write scale.csv and scale.png."""
+def run_scale(sizes: list[int], work: Path | None = None, results: Path = RESULTS
+              ) -> list[dict]:
+    """Measure every size; record perf rows, write scale.csv and scale.png (under ``results``).
+    """
     tmp = None
     if work is None:
         tmp = tempfile.TemporaryDirectory(prefix="fraudring-scale-")
@@ -228,30 +233,30 @@ def run_scale(sizes: list[int], work: Path | None = None) -> list[dict]:
                                   None, "s"),
                          perf_row(f"scale full-batch peak RSS {tag}", point["full_rss_mib"],
                                   None, "MiB")]
-            record(rows)
+            record(rows, results / "perf.csv")
             print_table(rows)
     finally:
         if tmp is not None:
             tmp.cleanup()
     if points:
-        _write(points)
+        _write(points, results / SCALE_CSV.name)
     return points
 
 
-def _write(points: list[dict]) -> None:
+def _write(points: list[dict], path: Path = SCALE_CSV) -> None:
     old = {}
-    if SCALE_CSV.exists():
-        with open(SCALE_CSV, newline="") as f:
+    if path.exists():
+        with open(path, newline="") as f:
             old = {int(r["users"]): r for r in csv.DictReader(f)}
     for p in points:
         old[int(p["users"])] = {c: p.get(c, "") for c in SCALE_COLUMNS}
-    SCALE_CSV.parent.mkdir(parents=True, exist_ok=True)
-    with open(SCALE_CSV, "w", newline="") as f:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=SCALE_COLUMNS)
         w.writeheader()
         for users in sorted(old):
             w.writerow({c: old[users].get(c, "") for c in SCALE_COLUMNS})
-    plot_scale(SCALE_CSV, SCALE_PNG)
+    plot_scale(path, path.with_suffix(".png"))
 
 
 def plot_scale(csv_path: Path = SCALE_CSV, png: Path = SCALE_PNG) -> None:
