@@ -39,7 +39,6 @@ RESULTS = Path(__file__).resolve().parent / "results"
 SCALE_CSV = RESULTS / "scale.csv"
 SCALE_PNG = RESULTS / "scale.png"
 ROOT = Path(__file__).resolve().parents[1]
-LARGE_CONFIG = ROOT / "configs" / "large.yaml"
 SCALE_COLUMNS = ["users", "nodes", "edges", "build_s", "build_rss_mib", "server_rss_mib",
                  "prepare_s", "epoch_s", "score_s", "model_rss_mib", "epoch_full_s",
                  "full_rss_mib", "score_export_s", "score_forward_s", "score_write_s",
@@ -77,14 +76,6 @@ def stage_build(data: Path, home: Path) -> dict:
             "nodes": sum(report.nodes.values()), "edges": sum(report.relationships.values())}
 
 
-def _large_config() -> dict:
-    """The ``data:`` mini-batch settings of ``configs/large.yaml`` (what 1M users train with)."""
-    import yaml
-
-    data = yaml.safe_load(LARGE_CONFIG.read_text())["data"]
-    return {k: data[k] for k in ("batch_size", "num_neighbors", "sampling")}
-
-
 def _prepared(data: Path):
     """Prepared dataset and a fresh System of the shipped model; tables dropped (memory)."""
     import torch
@@ -107,13 +98,13 @@ def stage_model(data: Path, ckpt: Path) -> dict:
     """Prepare features, train one mini-batch epoch (configs/large.yaml), save the checkpoint."""
     import lightning as L
 
+    from experiments.baselines.gnn import large_settings
     from graphgnn.datamodule import DataModule
 
     t0 = time.perf_counter()
     p, system = _prepared(data)
     t1 = time.perf_counter()
-    dm = DataModule.from_frames(p.frames, split="temporal", mode="minibatch",
-                                **_large_config())
+    dm = DataModule.from_frames(p.frames, split="temporal", **large_settings()["data"])
     dm.data, dm.meta = p.data, dict(p.meta)
     trainer = L.Trainer(max_epochs=1, accelerator="cpu", devices=1, logger=False,
                         enable_checkpointing=False, enable_progress_bar=False,

@@ -34,8 +34,12 @@ class Method:
 
 def _gnn(objective: str):
     def run(p, seed: int, quick: bool) -> np.ndarray:
-        from experiments.baselines.gnn import gnn_scores
+        from experiments.baselines.gnn import LARGE_USERS, gnn_scores, large_settings
 
+        if len(p.y) >= LARGE_USERS and p.target == "User":  # as the product trains big graphs
+            big = large_settings()
+            return gnn_scores(p, seed, objective, max_epochs=big["max_epochs"],
+                              patience=big["patience"], data_args=big["data"])
         if objective == "unsupervised":
             return gnn_scores(p, seed, objective, max_epochs=30 if quick else 80)
         return gnn_scores(p, seed, objective, max_epochs=60 if quick else 200,

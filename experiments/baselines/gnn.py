@@ -22,6 +22,9 @@ import yaml
 from experiments.baselines.common import THREADS
 
 CONFIG = Path(__file__).resolve().parents[2] / "configs" / "default.yaml"
+LARGE_CONFIG = CONFIG.with_name("large.yaml")
+#: From this many users on, the GNN trains as ``configs/large.yaml`` says (sampled subgraphs).
+LARGE_USERS = 50_000
 
 
 def _model_args() -> dict:
@@ -30,8 +33,18 @@ def _model_args() -> dict:
     return args
 
 
+def large_settings() -> dict:
+    """``configs/large.yaml``: mini-batch data settings, epochs and early-stopping patience."""
+    cfg = yaml.safe_load(LARGE_CONFIG.read_text())
+    data = {k: cfg["data"][k] for k in ("mode", "batch_size", "num_neighbors", "sampling")}
+    stop = next(c["init_args"] for c in cfg["trainer"]["callbacks"]
+                if c["class_path"].endswith("EarlyStopping"))
+    return {"data": data, "max_epochs": int(cfg["trainer"]["max_epochs"]),
+            "patience": int(stop["patience"])}
+
+
 def gnn_scores(p, seed: int, objective: str = "supervised", max_epochs: int = 200,
-               patience: int = 30) -> np.ndarray:
+               patience: int = 30, data_args: dict | None = None) -> np.ndarray:
     """Train ``System(objective)`` on ``p`` and return the target type's scores ``[N]``.
 
     Args:
@@ -40,6 +53,7 @@ def gnn_scores(p, seed: int, objective: str = "supervised", max_epochs: int = 20
         objective: ``supervised`` or ``unsupervised``.
         max_epochs: epochs at most (unsupervised: exactly).
         patience: early-stopping patience (supervised).
+        data_args: DataModule settings (e.g. ``mode="minibatch"``); default full batch.
     """
     import lightning as L
     from lightning.pytorch.callbacks import Callback, EarlyStopping
@@ -49,7 +63,7 @@ def gnn_scores(p, seed: int, objective: str = "supervised", max_epochs: int = 20
 
     torch.set_num_threads(THREADS)
     L.seed_everything(seed, workers=True, verbose=False)
-    dm = DataModule.from_frames(p.frames, split="temporal", seed=seed)
+    dm = DataModule.from_frames(p.frames, split="temporal", seed=seed, **(data_args or {}))
     dm.data, dm.meta = p.data, dict(p.meta)
     args = _model_args() | {"objective": objective}
     system = System(in_dims=dm.in_dims, **args)
