@@ -18,13 +18,27 @@ from graph_build.stores.base import DEFAULT_PAGE, GraphStore
 
 
 def _frame(store: GraphStore, query: str, as_of: int | None, since: int | None, page_size: int,
-           progress: Callable[[int], None] | None) -> pd.DataFrame | None:
+           progress: Callable[[int], None] | None, id_label: str | None = None
+           ) -> pd.DataFrame | None:
+    """All rows of one export query; with ``id_label`` (embedded store), range by range of
+    that label's internal node ids (the query filters on ``$lo <= id < $hi``)."""
+    params = {"as_of": as_of, "since": since}
+    if id_label is None:
+        ranges: list[dict] = [{}]
+    else:
+        bounds = store.read(cypher.render("export/id_bounds", label=id_label))
+        lo, hi = (bounds[0]["lo"], bounds[0]["hi"]) if bounds else (None, None)
+        if lo is None:
+            return None
+        ranges = [{"lo": start, "hi": start + page_size}
+                  for start in range(int(lo), int(hi) + 1, page_size)]
     pages = []
-    for page in store.read_frames(query, {"as_of": as_of, "since": since}, page_size=page_size,
-                                  numeric=schema.FLOAT_PROPERTIES):
-        pages.append(page)
-        if progress:
-            progress(len(page))
+    for extra in ranges:
+        for page in store.read_frames(query, params | extra, page_size=page_size,
+                                      numeric=schema.FLOAT_PROPERTIES):
+            pages.append(page)
+            if progress:
+                progress(len(page))
     if not pages:
         return None
     return pd.concat(pages, ignore_index=True) if len(pages) > 1 else pages[0]
@@ -55,13 +69,18 @@ def export_frames(
         Frames keyed by schema names; labels and types with no rows get empty frames.
     """
     frames = GraphFrames(as_of=as_of)
+    # SKIP re-reads every skipped row, so paging a big label with it costs O(rows^2 / page);
+    # the embedded store pages by ranges of internal ids instead (Neo4j streams each query).
+    by_id = store.kind == "falkordb"
     for label in labels or list(schema.NODES):
-        query = cypher.render("export/nodes", label=label)
-        frame = _frame(store, query, as_of, since, page_size, progress)
+        query = cypher.render("export/nodes_by_id" if by_id else "export/nodes", label=label)
+        frame = _frame(store, query, as_of, since, page_size, progress,
+                       label if by_id else None)
         frames.nodes[label] = frame if frame is not None else empty_node_frame(label)
     for rel_type in rel_types or list(schema.RELATIONSHIPS):
-        query = cypher.render("export/rels", rel_type=rel_type)
-        frame = _frame(store, query, as_of, since, page_size, progress)
+        query = cypher.render("export/rels_by_id" if by_id else "export/rels", rel_type=rel_type)
+        source = schema.rel(rel_type).source if by_id else None
+        frame = _frame(store, query, as_of, since, page_size, progress, source)
         frames.rels[rel_type] = frame if frame is not None else empty_rel_frame(rel_type)
     return frames
 

@@ -30,6 +30,8 @@ PARAMS: dict[str, object] = {
     "as_of": 0,
     "now": 0,
     "since": 0,
+    "lo": 0,
+    "hi": 10,
     "threshold": 0.5,
     "key": "x",
     "keys": ["x"],

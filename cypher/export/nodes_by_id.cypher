@@ -1,0 +1,10 @@
+// Export one label as of a time, one range of internal node ids at a time (embedded store: a range scan costs what it returns, where SKIP re-reads every earlier row)
+// dialect: falkordb
+// template: node
+// params: lo, hi, as_of, since, skip, limit
+MATCH (n:__LABEL__)
+WHERE id(n) >= $lo AND id(n) < $hi
+  AND ($as_of IS NULL OR n.__TIME__ IS NULL OR n.__TIME__ <= $as_of)
+  AND ($since IS NULL OR n.__TIME__ IS NULL OR n.__TIME__ > $since)
+RETURN n.__KEY__ AS __KEY__, __PROPS__
+SKIP $skip LIMIT $limit

@@ -1,0 +1,10 @@
+// Export one relationship type as of a time, for the source nodes in one range of internal ids (embedded store; see nodes_by_id)
+// dialect: falkordb
+// template: rel
+// params: lo, hi, as_of, since, skip, limit
+MATCH (a:__SRC__)-[r:__TYPE__]->(b:__DST__)
+WHERE id(a) >= $lo AND id(a) < $hi
+  AND ($as_of IS NULL OR r.__TIME__ <= $as_of)
+  AND ($since IS NULL OR r.__TIME__ > $since)
+RETURN a.__SRC_KEY__ AS src, b.__DST_KEY__ AS dst, __PROPS__
+SKIP $skip LIMIT $limit
