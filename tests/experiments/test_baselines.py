@@ -43,6 +43,8 @@ def _small(name):
         # what graphs of LARGE_USERS and more train with: configs/large.yaml's sampled subgraphs
         "gnn_minibatch": lambda p: gnn.gnn_scores(p, 0, "supervised", max_epochs=1,
                                                   data_args=gnn.large_settings()["data"]),
+        "gnn_minibatch_unsupervised": lambda p: gnn.gnn_scores(
+            p, 0, "unsupervised", max_epochs=1, data_args=gnn.large_settings()["data"]),
         "gbt": lambda p: trees.gbt_scores(p, 0),
         "gbt_neighbours": lambda p: trees.gbt_scores(p, 0, neighbours=True),
         "mlp": lambda p: mlp.mlp_scores(p, 0, epochs=2),
@@ -57,7 +59,8 @@ def _small(name):
     }[name]
 
 
-@pytest.mark.parametrize("name", ["gnn_supervised", "gnn_unsupervised", "gnn_minibatch", "gbt",
+@pytest.mark.parametrize("name", ["gnn_supervised", "gnn_unsupervised", "gnn_minibatch",
+                                  "gnn_minibatch_unsupervised", "gbt",
                                   "gbt_neighbours",
                                   "mlp", "autoencoder", "isolation_forest", "lof", "cnn1d_seq",
                                   "cnn_rnn_hybrid", "lstm_iforest", "lstm_lof",
