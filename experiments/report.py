@@ -141,7 +141,7 @@ def reading(h: list[dict], s: pd.DataFrame) -> str:
         if "ugnn" in r and "iforest" in r:
             um = r["ugnn"] - r["iforest"]
             parts.append(f"Unsupervised: GNN {r['ugnn']:.3f} vs IsolationForest "
-                         f"{r['iforest']:.3f} ({um:+.3f}); best unsupervised method: "
+                         f"{r['iforest']:.3f} ({um:+.3f}); best unsupervised baseline: "
                          f"{r.get('ubest', '–')} ({r.get('ubest_auprc', np.nan):.3f}).")
         if "ring_recall" in f.columns and "gnn" in f.index and np.isfinite(
                 f.loc["gnn", "ring_recall"]):
