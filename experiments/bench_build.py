@@ -71,7 +71,9 @@ def bench(users: int, seed: int, work: Path) -> list[dict]:
         store.clear()
         with timed() as t:
             report = build(data, store, log=lambda _m: None)
-        ours_rate = report.rows_written / t()
+        ours_seconds = t()
+        ours_rate = report.rows_written / ours_seconds
+        reload_s = report.seconds.get("reload", 0.0)
         assert report.rows_written == ref_rows, (report.rows_written, ref_rows)
 
         with timed() as t:
@@ -87,6 +89,9 @@ def bench(users: int, seed: int, work: Path) -> list[dict]:
     return [
         perf_row(f"build rows/s end to end vs raw UNWIND ({label}, embedded)",
                  ours_rate, ref_rate, "rows/s"),
+        perf_row(f"build rows/s end to end vs raw UNWIND, without the post-build reload "
+                 f"({label}, embedded)",
+                 report.rows_written / (ours_seconds - reload_s), ref_rate, "rows/s"),
         perf_row(f"export rows/s ({label}, embedded)", export_rate, None, "rows/s"),
     ]
 

@@ -194,15 +194,21 @@ def scale_section() -> str:
             f"{1e6 * r['epoch_s'] / e:.1f} / {1e6 * r['score_s'] / e:.1f} |")
     text = "\n".join(lines)
     if len(sc) >= 2:
-        a, b = sc.iloc[0], sc.iloc[-1]
-        grow = b["edges"] / a["edges"]
-        text += (f"\n\nFrom {int(a['users']):,} to {int(b['users']):,} users the relationships "
-                 f"grow ×{grow:.1f}; build time ×{b['build_s'] / a['build_s']:.1f}, mini-batch "
-                 f"epoch ×{b['epoch_s'] / a['epoch_s']:.1f}, scoring run "
-                 f"×{b['score_s'] / a['score_s']:.1f} (linear would be the same factor as the "
-                 "relationships). The full-batch epoch is measured only up to 100k users: its "
-                 "activations grow with the whole graph, so large graphs train on sampled "
-                 "subgraphs (`configs/large.yaml`).")
+        steps = []
+        for (_, a), (_, b) in zip(sc.iloc[:-1].iterrows(), sc.iloc[1:].iterrows(), strict=True):
+            steps.append(
+                f"{int(a['users']):,} → {int(b['users']):,} users: relationships "
+                f"×{b['edges'] / a['edges']:.1f}; build ×{b['build_s'] / a['build_s']:.1f}, "
+                f"features ×{b['prepare_s'] / a['prepare_s']:.1f}, mini-batch epoch "
+                f"×{b['epoch_s'] / a['epoch_s']:.1f}, scoring run "
+                f"×{b['score_s'] / a['score_s']:.1f}, scoring client RSS "
+                f"×{b['score_rss_mib'] / a['score_rss_mib']:.1f}")
+        text += ("\n\nGrowth between measured sizes (linear would be the factor of the "
+                 "relationships):\n\n" + "\n".join(f"- {x}" for x in steps) +
+                 "\n\nThe full-batch epoch is measured only up to 100k users: its activations "
+                 "grow with the whole graph, so large graphs train on sampled subgraphs "
+                 "(`configs/large.yaml`). Timings come from a shared 2-core machine with other "
+                 "experiments running; small sizes carry fixed start-up costs.")
         if sc["users"].max() < 1_000_000:
             text += (" The 1M-user point was not measured in this run "
                      "(`python -m experiments perf` without `--quick` does it).")
