@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from graph_build.generate import generate
     from graph_build.loader import build
+    from graph_build.stores.embedded_server import EmbeddedServer
     from graph_build.stores.falkor import FalkorStore
 
     from graphgnn.checkpoint import load_scorer
@@ -117,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
                            "--trainer.max_epochs", str(args.epochs)])
         log(f"trained in {time.perf_counter() - t:.0f} s "
             f"(on {args.train_users or args.users:,} users)")
+        if train_home != home:  # training reopened it and, by design, left it running
+            EmbeddedServer(train_home).stop()
         scorer = load_scorer(work / "runs" / "latest.ckpt")
 
         t = time.perf_counter()
