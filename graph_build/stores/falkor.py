@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -14,6 +15,19 @@ from graph_build.stores.base import DEFAULT_BATCH, DEFAULT_PAGE, Progress, Row, 
 from graph_build.stores.embedded_server import EmbeddedServer
 
 GRAPH_NAME = "fraudring"
+#: Seconds one statement may take before the client gives up (``FRAUDRING_STATEMENT_TIMEOUT``).
+#: No statement of the project needs minutes; a server that stops answering (seen once, under
+#: heavy load: FalkorDB's threads all waiting on each other) then fails loudly instead of
+#: hanging the job forever.
+STATEMENT_TIMEOUT_S = 600.0
+
+
+def _statement_timeout() -> float:
+    raw = os.environ.get("FRAUDRING_STATEMENT_TIMEOUT", "")
+    try:
+        return float(raw) if raw else STATEMENT_TIMEOUT_S
+    except ValueError:
+        raise StoreError(f"FRAUDRING_STATEMENT_TIMEOUT must be seconds, not {raw!r}") from None
 
 
 def params_header(params: Row | None) -> str:
@@ -84,11 +98,13 @@ class FalkorStore:
         try:
             if info.unix_socket:
                 self._db = falkordb.FalkorDB(
-                    unix_socket_path=info.unix_socket, password=info.password
+                    unix_socket_path=info.unix_socket, password=info.password,
+                    socket_timeout=_statement_timeout(),
                 )
             else:
                 self._db = falkordb.FalkorDB(
-                    host="127.0.0.1", port=info.port, password=info.password
+                    host="127.0.0.1", port=info.port, password=info.password,
+                    socket_timeout=_statement_timeout(),
                 )
             self._graph = self._db.select_graph(self._graph_name)
         except Exception as e:  # connection problems surface as many redis exception types
@@ -124,20 +140,26 @@ class FalkorStore:
                 return self._graph.ro_query(query, params)
             return self._graph.query(query, params)
         except Exception as e:
-            message = str(e).splitlines()[0] if str(e) else type(e).__name__
-            if "empty key" in message.lower():
-                return None
-            raise StoreError(f"embedded store refused a statement: {message}") from e
+            return self._failed(e)
 
     def _command(self, command: str, text: str, *flags: str) -> list | None:
         """Send one GRAPH.* command; None when the graph does not exist yet ("empty key")."""
         try:
             return self._db.connection.execute_command(command, self._graph.name, text, *flags)
         except Exception as e:  # the client raises several redis exception types
-            message = str(e).splitlines()[0] if str(e) else type(e).__name__
-            if "empty key" in message.lower():
-                return None
-            raise StoreError(f"embedded store refused a statement: {message}") from e
+            return self._failed(e)
+
+    def _failed(self, e: Exception) -> None:
+        """None for "empty key" (no graph yet); otherwise a StoreError saying what happened."""
+        message = str(e).splitlines()[0] if str(e) else type(e).__name__
+        if "empty key" in message.lower():
+            return None
+        if "timeout" in message.lower():
+            raise StoreError(
+                f"the embedded store did not answer within {_statement_timeout():.0f} s",
+                hint=f"see {self.server.log_file}; `fraudring db stop` stops a stuck server "
+                     "(FRAUDRING_STATEMENT_TIMEOUT raises the limit)") from e
+        raise StoreError(f"embedded store refused a statement: {message}") from e
 
     def read(self, query: str, params: Row | None = None) -> list[Row]:
         response = self._command("GRAPH.RO_QUERY", params_header(params) + query, "--compact")

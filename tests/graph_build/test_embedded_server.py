@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
+from graph_build.errors import StoreError
 from graph_build.stores.embedded_server import EmbeddedServer
 from graph_build.stores.falkor import FalkorStore
 from graphgnn.cli import main as cli_main
@@ -89,5 +93,20 @@ def test_compact_reloads_the_graph_unless_someone_else_is_connected(tmp_path):
         store.write("MATCH (u:User {user_id: '7'}) SET u:Flagged")
         assert store.read("MATCH (u:Flagged) RETURN u.user_id AS id") == [{"id": "7"}]
     finally:
+        store.close()
+        store.server.stop()
+
+
+def test_a_server_that_stops_answering_fails_loudly(tmp_path, monkeypatch):
+    monkeypatch.setenv("FRAUDRING_STATEMENT_TIMEOUT", "1")
+    store = FalkorStore(home=tmp_path / "stuck")
+    pid = store.server.status().pid
+    try:
+        store.write("CREATE (:User {user_id: 'a'})")
+        os.kill(pid, signal.SIGSTOP)  # a server whose threads wait forever, as seen once
+        with pytest.raises(StoreError, match="did not answer within 1 s"):
+            store.read("MATCH (u:User) RETURN count(u) AS n")
+    finally:
+        os.kill(pid, signal.SIGCONT)
         store.close()
         store.server.stop()
