@@ -40,6 +40,8 @@ def _sum_messages(conv: HeteroConv, h: dict[str, Tensor],
     """
     out: dict[str, Tensor] = {}
     for et, edge_index in edges.items():
+        if et[0] not in h or et[2] not in h:  # as HeteroConv: a type absent from the batch
+            continue
         y = conv.convs[et]((h[et[0]], h[et[2]]), edge_index)
         out[et[2]] = out[et[2]] + y if et[2] in out else y
     return out
