@@ -243,7 +243,10 @@ STATIC_NOTES = """\
   training seeds 0, 1, 2 (full mode); `--quick`: 5k users, generator seed 101, training seed 0.
   ± is the standard deviation over all runs of a dataset family.
 - **Methods.** Supervised: `gnn` (graphgnn `System`, objective `supervised`,
-  `configs/default.yaml` model settings), `gbt` (HistGradientBoosting on own features),
+  `configs/default.yaml` model settings; full batch below 50k users, and on larger graphs
+  time-respecting sampled subgraphs with the data, epoch and patience settings of
+  `configs/large.yaml`, as the product trains them; the unsupervised GNN then runs 5 epochs),
+  `gbt` (HistGradientBoosting on own features),
   `gbt_neighbours` (+ mean/max over devices, IPs, orders and co-users — GADBench style),
   `mlp`, `cnn1d_seq` (1-D CNN over event types), `cnn_rnn_hybrid` (CNN+GRU over events +
   tabular). Unsupervised: `gnn` (objective `unsupervised`: feature + edge reconstruction),
