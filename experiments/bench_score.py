@@ -109,8 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             generate(train_data, users=args.train_users, seed=args.seed + 1)
             train_store = FalkorStore(home=train_home)
             build(train_data, train_store, log=lambda _m: None)
-            train_store.close()
-            train_store.server.stop()
+            train_store.close()  # training reuses its running server; stopped after training
         run_lightning_cli(["fit", "--config", str(CONFIG), "--data.data_dir", str(train_data),
                            "--data.store", "embedded", "--data.store_home", str(train_home),
                            "--data.cache_dir", str(work / "cache"),
@@ -118,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
                            "--trainer.max_epochs", str(args.epochs)])
         log(f"trained in {time.perf_counter() - t:.0f} s "
             f"(on {args.train_users or args.users:,} users)")
-        if train_home != home:  # training reopened it and, by design, left it running
+        if train_home != home:
             EmbeddedServer(train_home).stop()
         scorer = load_scorer(work / "runs" / "latest.ckpt")
 

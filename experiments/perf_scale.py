@@ -96,9 +96,7 @@ def _prepared(data: Path):
 
 def stage_model(data: Path, ckpt: Path) -> dict:
     """Prepare features, train one mini-batch epoch (configs/large.yaml), save the checkpoint."""
-    import lightning as L
-
-    from experiments.baselines.gnn import large_settings
+    from experiments.baselines.gnn import large_settings, quiet_trainer
     from graphgnn.datamodule import DataModule
 
     t0 = time.perf_counter()
@@ -106,10 +104,7 @@ def stage_model(data: Path, ckpt: Path) -> dict:
     t1 = time.perf_counter()
     dm = DataModule.from_frames(p.frames, split="temporal", **large_settings()["data"])
     dm.data, dm.meta = p.data, dict(p.meta)
-    trainer = L.Trainer(max_epochs=1, accelerator="cpu", devices=1, logger=False,
-                        enable_checkpointing=False, enable_progress_bar=False,
-                        enable_model_summary=False, num_sanity_val_steps=0,
-                        limit_val_batches=0)
+    trainer = quiet_trainer(1, limit_val_batches=0)
     trainer.fit(system, datamodule=dm)
     t2 = time.perf_counter()
     trainer.save_checkpoint(ckpt)

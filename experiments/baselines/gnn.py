@@ -43,6 +43,15 @@ def large_settings() -> dict:
             "patience": int(stop["patience"])}
 
 
+def quiet_trainer(max_epochs: int, **kwargs):
+    """A CPU Lightning ``Trainer`` for measurements: no logger, checkpoints, bars or summary."""
+    import lightning as L
+
+    return L.Trainer(max_epochs=max_epochs, accelerator="cpu", devices=1, logger=False,
+                     enable_checkpointing=False, enable_progress_bar=False,
+                     enable_model_summary=False, num_sanity_val_steps=0, **kwargs)
+
+
 def gnn_scores(p, seed: int, objective: str = "supervised", max_epochs: int = 200,
                patience: int = 30, data_args: dict | None = None) -> np.ndarray:
     """Train ``System(objective)`` on ``p`` and return the target type's scores ``[N]``.
@@ -81,11 +90,8 @@ def gnn_scores(p, seed: int, objective: str = "supervised", max_epochs: int = 20
     supervised = objective != "unsupervised"
     callbacks = [keep, EarlyStopping("val_auprc", mode="max", patience=patience)] \
         if supervised else []
-    trainer = L.Trainer(max_epochs=max_epochs, accelerator="cpu", devices=1, logger=False,
-                        enable_checkpointing=False, enable_progress_bar=False,
-                        enable_model_summary=False, num_sanity_val_steps=0,
-                        limit_val_batches=1.0 if supervised else 0, callbacks=callbacks,
-                        log_every_n_steps=1)
+    trainer = quiet_trainer(max_epochs, limit_val_batches=1.0 if supervised else 0,
+                            callbacks=callbacks, log_every_n_steps=1)
     trainer.fit(system, datamodule=dm)
     if supervised and keep.state is not None:
         system.load_state_dict(keep.state)
