@@ -39,8 +39,8 @@ def raw_unwind(store, plan) -> int:
 def bench(users: int, seed: int, work: Path) -> list[dict]:
     from graph_build.export import export_frames
     from graph_build.generate import generate
-    from graph_build.graph_map import tables_to_frames
-    from graph_build.loader import build, check_input, write_plan
+    from graph_build.to_graph import tables_to_frames
+    from graph_build.build import build, check_input, write_plan
     from graph_build.stores.falkor import FalkorStore
 
     data = work / f"gen_{users}_{seed}"
@@ -101,7 +101,7 @@ def memory(users: int, seed: int, work: Path) -> list[dict]:
     code = (
         "import sys, resource; from pathlib import Path\n"
         "from graph_build.generate import generate\n"
-        "from graph_build.loader import build\n"
+        "from graph_build.build import build\n"
         "from graph_build.stores.falkor import FalkorStore\n"
         "w = Path(sys.argv[1]); d = w / 'gen_mem'\n"
         f"generate(d, users={users}, seed={seed}) if not (d / 'users.csv').exists() else None\n"

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from graph_build.generate import generate
-    from graph_build.loader import build
+    from graph_build.build import build
     from graph_build.stores.embedded_server import EmbeddedServer
     from graph_build.stores.falkor import FalkorStore
 

@@ -29,8 +29,8 @@ import torch
 
 
 def _load(args):
-    from graph_build.graph_map import tables_to_frames
-    from graph_build.loader import check_input
+    from graph_build.to_graph import tables_to_frames
+    from graph_build.build import check_input
     from graphgnn.datamodule import DataModule
 
     data_dir = Path(args.data or f"/tmp/fraudring-bench/g{args.users}")

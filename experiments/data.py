@@ -110,8 +110,8 @@ def prepare(data_dir: str | Path, mapping: str | Path | None = None,
         val_frac: share of labelled target nodes validated on (by first activity).
         test_frac: share of labelled target nodes tested on (the latest ones).
     """
-    from graph_build.graph_map import tables_to_frames
-    from graph_build.loader import check_input
+    from graph_build.to_graph import tables_to_frames
+    from graph_build.build import check_input
 
     t0 = time.perf_counter()
     root = Path(data_dir)

@@ -3,7 +3,7 @@
 For each size (full: 10k, 100k, 1M users; ``--quick``: 10k, 30k) fresh subprocesses, so each
 peak RSS belongs to one stage:
 
-- ``build``: ``graph_build.loader.build`` of the generated tables into a fresh embedded store
+- ``build``: ``graph_build.build.build`` of the generated tables into a fresh embedded store
   (FalkorDB), end to end (read, validate, map, batched MERGE); the client's peak RSS and the
   server's (``VmHWM`` of the redis-server process) are both reported;
 - ``model``: tables -> frames -> point-in-time features -> HeteroData (``prepare``), one
@@ -59,7 +59,7 @@ def _server_hwm(pid: int) -> float:
 
 def stage_build(data: Path, home: Path) -> dict:
     """Build ``data`` into a fresh embedded store under ``home``; seconds and memory."""
-    from graph_build.loader import build
+    from graph_build.build import build
     from graph_build.stores.falkor import FalkorStore
 
     store = FalkorStore(home=home)

@@ -50,7 +50,7 @@ def cmd_generate(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from graph_build.loader import build
+    from graph_build.build import build
 
     opened = []
 

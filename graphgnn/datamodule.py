@@ -136,8 +136,8 @@ class DataModule(L.LightningDataModule):
                 from graph_build.errors import ConfigError
 
                 raise ConfigError("source 'tables' needs data_dir", hint="--data.data_dir DIR")
-            from graph_build.graph_map import tables_to_frames
-            from graph_build.loader import check_input
+            from graph_build.to_graph import tables_to_frames
+            from graph_build.build import check_input
 
             result, _ = check_input(self.hparams.data_dir)
             return tables_to_frames(result.tables)

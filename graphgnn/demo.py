@@ -40,7 +40,7 @@ def run_demo(out: str | Path = DEFAULT_OUT, users: int = DEFAULT_USERS, seed: in
              log=None) -> dict:
     """The demo pipeline; returns paths, timings and the top rings."""
     from graph_build.generate import generate
-    from graph_build.loader import build
+    from graph_build.build import build
     from graph_build.stores.falkor import FalkorStore
 
     from graphgnn.checkpoint import load_scorer

@@ -403,7 +403,7 @@ def build_features(frames: GraphFrames, as_of: int | None = None) -> FeatureSet:
 
     Args:
         frames: the graph (from :func:`graph_build.export.export_frames` or
-            :func:`graph_build.graph_map.tables_to_frames`); anything after ``as_of`` in it is
+            :func:`graph_build.to_graph.tables_to_frames`); anything after ``as_of`` in it is
             ignored.
         as_of: cut-off time T in epoch ms (default: ``frames.as_of`` or the latest time).
 

@@ -80,7 +80,7 @@ def empty_store(tmp_path):
 @pytest.fixture()
 def store(generated_dir, empty_store):
     """The generated graph in a fresh embedded store of its own (tests may write to it)."""
-    from graph_build.loader import build
+    from graph_build.build import build
 
     build(generated_dir, empty_store, log=lambda _msg: None)
     return empty_store
@@ -89,7 +89,7 @@ def store(generated_dir, empty_store):
 @pytest.fixture(scope="session")
 def built_store(tmp_path_factory, generated_dir):
     """The generated graph built into an embedded store, shared by read-only tests."""
-    from graph_build.loader import build
+    from graph_build.build import build
     from graph_build.stores.falkor import FalkorStore
 
     store = FalkorStore(home=tmp_path_factory.mktemp("built_store"))

@@ -10,8 +10,8 @@ import pytest
 from graph_build import schema
 from graph_build.errors import ValidationError
 from graph_build.export import export_frames
-from graph_build.graph_map import tables_to_frames
-from graph_build.loader import build, check_input
+from graph_build.to_graph import tables_to_frames
+from graph_build.build import build, check_input
 from graph_build.stats import graph_stats
 from graphgnn.cli import main as cli_main
 

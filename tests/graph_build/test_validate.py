@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from graph_build.errors import ValidationError
-from graph_build.loader import check_input
+from graph_build.build import check_input
 from graph_build.tables import read_table
 from graph_build.validate import parse_times, validate_tables
 
@@ -101,7 +101,7 @@ def test_wrong_encoding_names_the_line(tmp_path):
 
 
 def test_lenient_cascades_to_dependent_rows(tmp_path):
-    from graph_build.loader import read_input
+    from graph_build.build import read_input
 
     folder = _folder(tmp_path, users=USERS.replace("u1,2026-01-01T00:00:00Z", "u1,garbage"))
     result = validate_tables(read_input(folder), lenient=True)

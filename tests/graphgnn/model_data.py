@@ -15,8 +15,8 @@ from graph_build.frames import GraphFrames
 
 @cache
 def _frames(path: str) -> GraphFrames:
-    from graph_build.graph_map import tables_to_frames
-    from graph_build.loader import check_input
+    from graph_build.to_graph import tables_to_frames
+    from graph_build.build import check_input
 
     result, _ = check_input(path)
     return tables_to_frames(result.tables)

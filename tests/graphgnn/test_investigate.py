@@ -19,7 +19,7 @@ INVESTIGATE = sorted((cypher.CYPHER_DIR / "investigate").glob("*.cypher"))
 
 @pytest.fixture(scope="module")
 def scored(tmp_path_factory, generated_dir):
-    from graph_build.loader import build
+    from graph_build.build import build
     from graph_build.stores.falkor import FalkorStore
     from graphgnn.rescore import rescore_once
 

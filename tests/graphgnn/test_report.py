@@ -12,7 +12,7 @@ except ImportError:  # tests/graphgnn is not a package
 
 @pytest.fixture()
 def scored(generated_dir, empty_store):
-    from graph_build.loader import build
+    from graph_build.build import build
     from graphgnn.rescore import rescore_once
 
     build(generated_dir, empty_store, log=lambda m: None)

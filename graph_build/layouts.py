@@ -49,7 +49,7 @@ COLUMN_KEYS = {"column", "template", "value", "time", "format", "integer"}
 
 def _require(cond: bool, where: str, why: str) -> None:
     if not cond:
-        raise MappingError(f"{where}: {why}", hint="see graph_build/mapping.py for the format")
+        raise MappingError(f"{where}: {why}", hint="see graph_build/layouts.py for the format")
 
 
 def _source_column(frame: pd.DataFrame, column: str, where: str) -> pd.Series:

@@ -22,7 +22,7 @@ import pandas as pd
 from graph_build import cypher, schema
 from graph_build.errors import ValidationError
 from graph_build.frames import GraphFrames
-from graph_build.graph_map import tables_to_frames
+from graph_build.to_graph import tables_to_frames
 from graph_build.stores.base import DEFAULT_BATCH, GraphStore
 from graph_build.tables import RawTable, find_tables, read_table
 from graph_build.validate import ValidationResult, validate_tables, write_rejects
@@ -147,7 +147,7 @@ def write_plan(
 def read_input(data_dir: str | Path, mapping: str | Path | None = None) -> dict[str, RawTable]:
     """The canonical raw tables of a data folder, through a mapping file when one is given."""
     if mapping:
-        from graph_build.mapping import apply_mapping
+        from graph_build.layouts import apply_mapping
 
         return apply_mapping(mapping, data_dir)
     return {name: read_table(path, name) for name, path in find_tables(data_dir).items()}
@@ -211,7 +211,7 @@ def build(
         data_dir: folder with canonical tables, or the source files of ``mapping``.
         store: the graph store to write to, or a function that opens it — called only once
             the input has passed validation, so bad input never even starts a server.
-        mapping: a YAML mapping file for other layouts (see :mod:`graph_build.mapping`).
+        mapping: a YAML mapping file for other layouts (see :mod:`graph_build.layouts`).
         lenient: load the good rows and reject the rest (default: reject the whole input).
         rejects: where to write the rejects CSV (default ``DATA_DIR/rejects.csv``).
         batch_size: rows per ``UNWIND`` statement.

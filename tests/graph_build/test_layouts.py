@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from graph_build.errors import MappingError
-from graph_build.loader import build, check_input
-from graph_build.mapping import apply_mapping
+from graph_build.build import build, check_input
+from graph_build.layouts import apply_mapping
 from graph_build.stats import graph_stats
 
 ROOT = Path(__file__).resolve().parents[2]
