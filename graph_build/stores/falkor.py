@@ -8,10 +8,12 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
+import redis
 
 from graph_build import cypher, schema
 from graph_build.errors import StoreError
 from graph_build.stores.base import DEFAULT_BATCH, DEFAULT_PAGE, Progress, Row, batched, paged
+from graph_build.stores import server_config
 from graph_build.stores.embedded_server import EmbeddedServer
 
 GRAPH_NAME = "fraudring"
@@ -22,12 +24,24 @@ GRAPH_NAME = "fraudring"
 STATEMENT_TIMEOUT_S = 600.0
 
 
+#: Rows written in one session after which closing it compacts the append-only file into a
+#: snapshot base (in the background), so the next start loads a snapshot instead of replaying
+#: a build's statements. Small writes (verdicts) stay in the log's short tail.
+REWRITE_AFTER_ROWS = 20_000
+
+
 def _statement_timeout() -> float:
-    raw = os.environ.get("FRAUDRING_STATEMENT_TIMEOUT", "")
+    raw = os.environ.get("FRAUDRING_STATEMENT_TIMEOUT", "").strip()
     try:
-        return float(raw) if raw else STATEMENT_TIMEOUT_S
+        value = float(raw) if raw else STATEMENT_TIMEOUT_S
     except ValueError:
-        raise StoreError(f"FRAUDRING_STATEMENT_TIMEOUT must be seconds, not {raw!r}") from None
+        value = float("nan")
+    # 0 would make every socket non-blocking ("Resource temporarily unavailable").
+    if not value > 0 or value == float("inf"):
+        raise StoreError(f"FRAUDRING_STATEMENT_TIMEOUT must be a positive number of seconds, "
+                         f"not {raw!r}", hint="unset it for the default "
+                         f"({STATEMENT_TIMEOUT_S:.0f} s)")
+    return value
 
 
 def params_header(params: Row | None) -> str:
@@ -91,6 +105,7 @@ class FalkorStore:
         self._connect(self.server.start())
         self.location = f"embedded ({self.server.home})"
         self._wrote = False
+        self._rows_written = 0
 
     def _connect(self, info) -> None:
         import falkordb
@@ -128,6 +143,9 @@ class FalkorStore:
             return False
         if others:
             return False
+        # The restart must load a snapshot, not replay the bulk load statement by statement.
+        with contextlib.suppress(Exception):
+            server_config.rewrite_aof(conn)
         with contextlib.suppress(Exception):
             conn.close()
         self.server.stop()
@@ -154,12 +172,29 @@ class FalkorStore:
         message = str(e).splitlines()[0] if str(e) else type(e).__name__
         if "empty key" in message.lower():
             return None
+        if isinstance(e, OSError | redis.exceptions.ConnectionError) or \
+                "connection closed" in message.lower():
+            raise self._lost(message) from e
         if "timeout" in message.lower():
             raise StoreError(
                 f"the embedded store did not answer within {_statement_timeout():.0f} s",
                 hint=f"see {self.server.log_file}; `fraudring db stop` stops a stuck server "
                      "(FRAUDRING_STATEMENT_TIMEOUT raises the limit)") from e
         raise StoreError(f"embedded store refused a statement: {message}") from e
+
+    def _lost(self, message: str) -> StoreError:
+        """The error for a connection that broke: say whether the server died."""
+        try:
+            alive = self.server.life.is_held()
+        except OSError:
+            alive = False
+        if not alive:
+            return StoreError(
+                f"the embedded server stopped during the statement (killed or crashed: "
+                f"{message})", hint=f"see {self.server.log_file}; the next command starts it "
+                "again and every acknowledged write is kept")
+        return StoreError(f"the embedded server closed the connection: {message}",
+                          hint=f"see {self.server.log_file}")
 
     def read(self, query: str, params: Row | None = None) -> list[Row]:
         response = self._command("GRAPH.RO_QUERY", params_header(params) + query, "--compact")
@@ -233,6 +268,7 @@ class FalkorStore:
             self._command("GRAPH.QUERY", params_header({**(params or {}), "rows": list(batch)})
                           + query, "--compact")
             sent += len(batch)
+            self._rows_written += len(batch)
             if progress:
                 progress(len(batch))
         return sent
@@ -264,13 +300,14 @@ class FalkorStore:
                 raise StoreError(f"cannot clear the embedded graph: {e}") from e
 
     def close(self) -> None:
-        """Ask for a snapshot if this session wrote anything, then disconnect.
+        """Disconnect; after a bulk write, first start compacting the append-only file.
 
-        The server persists by snapshots (see embedded_server); a background save here makes
-        a finished build or scoring run durable without waiting for it.
+        Every acknowledged write is already durable (the server fsyncs its append-only file
+        before answering, see server_config); the background rewrite only keeps the next start
+        short.
         """
         with contextlib.suppress(Exception):
-            if self._wrote:
-                self._db.connection.bgsave()
+            if self._rows_written >= REWRITE_AFTER_ROWS:
+                self._db.connection.bgrewriteaof()
         with contextlib.suppress(Exception):
             self._db.connection.close()
