@@ -84,9 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     from graph_build.stores.embedded_server import EmbeddedServer
     from graph_build.stores.falkor import FalkorStore
 
-    from graphgnn.checkpoint import load_scorer
-    from graphgnn.rescore import rescore_once
-    from graphgnn.train_cli import run_lightning_cli
+    from graphgnn.model.checkpoint import load_scorer
+    from graphgnn.scores.rescore import rescore_once
+    from graphgnn.cli.train import run_lightning_cli
 
     def log(msg: str) -> None:
         print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)

@@ -4,12 +4,12 @@ Both train on the *same* HeteroData (features, normaliser, masks from the DataMo
 the same width and depth, full-batch, the same loss (weighted BCE on the labelled training nodes
 of every scored type), AdamW, in one process, alternating so machine noise hits both alike:
 
-- ours: ``lightning.Trainer.fit`` of :class:`graphgnn.system.System` (validation off, no
+- ours: ``lightning.Trainer.fit`` of :class:`graphgnn.model.system.System` (validation off, no
   checkpointing/logging: the epoch is what is timed, by a callback);
 - reference: ``torch_geometric.nn.to_hetero(GraphSAGE(-1, H, L, H))`` plus a linear head per
   scored type, in a bare ``for`` loop.
 
-The sampler benchmark times :class:`graphgnn.sampler.TemporalNeighborSampler` over the training
+The sampler benchmark times :class:`graphgnn.model.sampler.TemporalNeighborSampler` over the training
 users (seeds/s; no reference: PyG's ``NeighborLoader`` needs pyg-lib or torch-sparse, absent
 here). Results go to ``experiments/results/perf.csv`` (one current row per benchmark).
 
@@ -31,7 +31,7 @@ import torch
 def _load(args):
     from graph_build.to_graph import tables_to_frames
     from graph_build.build import check_input
-    from graphgnn.datamodule import DataModule
+    from graphgnn.model.datamodule import DataModule
 
     data_dir = Path(args.data or f"/tmp/fraudring-bench/g{args.users}")
     if not (data_dir / "users.csv").exists() and not (data_dir / "users.parquet").exists():
@@ -55,7 +55,7 @@ class _Reference(torch.nn.Module):
     def __init__(self, data, hidden: int, layers: int, aggr: str) -> None:
         from torch_geometric.nn import GraphSAGE, to_hetero
 
-        from graphgnn.hetero import SCORED_TYPES
+        from graphgnn.model.hetero import SCORED_TYPES
 
         super().__init__()
         sage = GraphSAGE(-1, hidden, layers, hidden, aggr=aggr)
@@ -99,7 +99,7 @@ def _our_epochs(dm, args, device, epochs: int) -> list[float]:
     import lightning as L
     from lightning.pytorch.callbacks import Callback
 
-    from graphgnn.system import System
+    from graphgnn.model.system import System
 
     class _EpochTimer(Callback):
         def __init__(self) -> None:
@@ -127,7 +127,7 @@ def _our_epochs(dm, args, device, epochs: int) -> list[float]:
 
 
 def _sampler_rate(dm, args) -> tuple[float, int]:
-    from graphgnn.sampler import SeedBatches, TemporalNeighborSampler
+    from graphgnn.model.sampler import SeedBatches, TemporalNeighborSampler
 
     data = dm.data
     t = time.perf_counter()

@@ -1,6 +1,6 @@
 """One prepared dataset for every method: frames, point-in-time features, labels, temporal split.
 
-:func:`prepare` runs the same public steps as :meth:`graphgnn.datamodule.DataModule.prepare`
+:func:`prepare` runs the same public steps as :meth:`graphgnn.model.datamodule.DataModule.prepare`
 (``build_features`` -> labels -> ``build_hetero`` -> ``make_masks`` (temporal) ->
 ``fit_normaliser`` -> ``normalise``), once, so the GNN and every baseline see the same features,
 the same normalisation (fitted on the training period) and the same split. The prepared
@@ -24,8 +24,9 @@ from torch_geometric.data import HeteroData
 
 from graph_build import schema
 from graph_build.frames import GraphFrames
-from graphgnn import features as feats
-from graphgnn import hetero, labels
+from graphgnn.model import features as feats
+from graphgnn.model import hetero
+from graphgnn.model import targets as labels
 
 
 @dataclass

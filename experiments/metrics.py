@@ -4,7 +4,7 @@
   Precision@100 (an investigator's review budget).
 - Ring recall: the share of planted rings with at least 3 members in the evaluated split whose
   members are at least half inside one detected group. Groups come from the same ring detector
-  for every method (the product's :func:`graphgnn.rings.detect_rings`: connected components of
+  for every method (the product's :func:`graphgnn.scores.rings.detect_rings`: connected components of
   the method's top-K flagged users over shared devices, IPs, addresses and cards; hubs ignored),
   with K = number of positives in the split, so methods differ only in whom they flag.
 """
@@ -79,13 +79,13 @@ def flagged_groups(links: pd.DataFrame, keys: np.ndarray, score: np.ndarray,
     """Groups of the top-``k`` users of ``within`` by ``score`` (the product's ring detector).
 
     Args:
-        links: user-entity links (:func:`graphgnn.rings.entity_links`).
+        links: user-entity links (:func:`graphgnn.scores.rings.entity_links`).
         keys: user keys in row order.
         score: ``[N]`` user scores.
         within: rows that may be flagged.
         k: how many to flag.
     """
-    from graphgnn.rings import RingOptions, detect_rings
+    from graphgnn.scores.rings import RingOptions, detect_rings
 
     rows = np.flatnonzero(within)
     top = rows[np.argsort(-score[rows], kind="stable")[:k]]

@@ -83,7 +83,7 @@ def _prepared(data: Path):
     from experiments.baselines.common import THREADS
     from experiments.baselines.gnn import _model_args
     from experiments.data import prepare
-    from graphgnn.system import System
+    from graphgnn.model.system import System
 
     torch.set_num_threads(THREADS)
     torch.manual_seed(0)
@@ -97,7 +97,7 @@ def _prepared(data: Path):
 def stage_model(data: Path, ckpt: Path) -> dict:
     """Prepare features, train one mini-batch epoch (configs/large.yaml), save the checkpoint."""
     from experiments.baselines.gnn import large_settings, quiet_trainer
-    from graphgnn.datamodule import DataModule
+    from graphgnn.model.datamodule import DataModule
 
     t0 = time.perf_counter()
     p, system = _prepared(data)
@@ -116,8 +116,8 @@ def stage_score(ckpt: Path, home: Path, as_of: int) -> dict:
     """Score the graph the build stage wrote to ``home`` as ``fraudring score`` does (export,
     features, forward pass, write-back of every scored node, rings)."""
     from graph_build.stores.falkor import FalkorStore
-    from graphgnn.checkpoint import load_scorer
-    from graphgnn.scoring import run_scoring
+    from graphgnn.model.checkpoint import load_scorer
+    from graphgnn.scores.scoring import run_scoring
 
     store = FalkorStore(home=home)
     try:

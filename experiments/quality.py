@@ -103,7 +103,7 @@ def evaluate(p, methods: tuple[Method, ...], seeds: list[int], quick: bool,
              pr_png: Path | None = None, out: Path | None = None) -> list[dict]:
     """Run ``methods`` on dataset ``p`` for each seed; rows for ``quality.csv`` (merged into
     ``out`` as each one is done, so an interrupted run keeps what it finished)."""
-    from graphgnn.rings import entity_links
+    from graphgnn.scores.rings import entity_links
 
     links = entity_links(p.frames) if p.target == "User" else None
     rows, curves = [], {}

@@ -224,7 +224,7 @@ STATIC_NOTES = """\
 ## Method
 
 - **Same data for everyone.** `experiments/data.py` runs the GNN's own pipeline once
-  (`graphgnn.features.build_features` → labels → `hetero.build_hetero` → `make_masks`
+  (`graphgnn.model.features.build_features` → labels → `hetero.build_hetero` → `make_masks`
   (temporal) → `fit_normaliser`), and every method reads it: the tabular baselines use the User
   rows of that FeatureSet (z-scored with training-period statistics), the GNN gets the same
   HeteroData through `DataModule.from_frames`. Sequence baselines read the `events` table up to
@@ -236,7 +236,7 @@ STATIC_NOTES = """\
 - **Metrics.** AUPRC (average precision), AUROC, Recall@K with K = number of test positives,
   Precision@100, and ring recall: share of planted rings with ≥ 3 members among the test users
   of which ≥ 50 % fall in one detected group. Groups come from the product's ring detector
-  (`graphgnn.rings.detect_rings`: components of the flagged users over shared devices, IPs,
+  (`graphgnn.scores.rings.detect_rings`: components of the flagged users over shared devices, IPs,
   addresses, cards; hub entities ignored) applied to each method's top-K test users, so methods
   differ only in whom they flag.
 - **Seeds.** Generator seeds 101, 102, 103 (never used in development, which used 0–42);

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+from pathlib import Path
 
 import pytest
+
+# Shared test helpers (a fake scorer, small prepared graphs) import by module name.
+sys.path.insert(0, str(Path(__file__).parent / "helpers"))
 
 FIXTURE_USERS = 2000
 FIXTURE_SEED = 7

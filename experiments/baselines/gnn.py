@@ -67,8 +67,8 @@ def gnn_scores(p, seed: int, objective: str = "supervised", max_epochs: int = 20
     import lightning as L
     from lightning.pytorch.callbacks import Callback, EarlyStopping
 
-    from graphgnn.datamodule import DataModule
-    from graphgnn.system import System
+    from graphgnn.model.datamodule import DataModule
+    from graphgnn.model.system import System
 
     torch.set_num_threads(THREADS)
     L.seed_everything(seed, workers=True, verbose=False)

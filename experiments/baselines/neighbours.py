@@ -29,7 +29,7 @@ def _mean_max(src: torch.Tensor, x_dst: torch.Tensor, dst: torch.Tensor,
 
 def co_user_pairs(p) -> tuple[np.ndarray, np.ndarray]:
     """Distinct (user row, other user row) pairs sharing a non-hub entity (both directions)."""
-    from graphgnn.rings import entity_links
+    from graphgnn.scores.rings import entity_links
 
     links = entity_links(p.frames)
     size = links.groupby(["kind", "entity"])["user_id"].transform("size")

@@ -17,7 +17,7 @@ def prepared(generated_dir):
 
 
 def test_prepare_matches_the_gnn_datamodule(prepared, generated_dir):
-    from graphgnn.datamodule import DataModule
+    from graphgnn.model.datamodule import DataModule
 
     dm = DataModule.from_frames(prepared.frames, data_dir=str(generated_dir), split="temporal")
     data = dm.prepare()

@@ -1,0 +1,238 @@
+"""The LightningDataModule: graph as of T -> features -> labels -> split -> HeteroData batches.
+
+The graph comes from the store (``source="store"``: :func:`graph_build.export.export_frames`)
+or straight from a data folder's tables (``source="tables"``: no store needed, handy for
+benchmarks). Labels come from ``data_dir``'s ``truth/`` (generated data) or labels table, and
+from investigators' ``verdict`` properties in the store. The prepared HeteroData and everything
+scoring needs (feature names, normaliser, split times, node keys) are cached under
+``cache_dir`` keyed by a fingerprint of the inputs (store counts and verdicts, file sizes and
+times, parameters, feature version), so a second ``fit`` does not re-read the store.
+
+``mode="full"`` yields the whole graph as the one batch of every stage (the default: it fits);
+``mode="minibatch"`` yields time-respecting sampled subgraphs (:mod:`graphgnn.model.sampler`) around
+seed nodes, sharded across DDP ranks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Literal
+
+import lightning as L
+import torch
+from torch_geometric.data import HeteroData
+
+from graph_build import schema
+from graph_build.frames import GraphFrames
+from graphgnn.model import features as feats
+from graphgnn.model import hetero
+from graphgnn.model import targets as labels
+from graphgnn.model.sampler import SeedBatches, TemporalNeighborSampler
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def _one(batch):
+    return batch
+
+
+class DataModule(L.LightningDataModule):
+    """Graph data for :class:`graphgnn.model.system.System`.
+
+    Args:
+        store: store spec (``None``: ``NEO4J_URI`` when set, else the embedded store;
+            ``"embedded"``; or a ``bolt://``/``neo4j+s://`` URI).
+        store_home: data folder of the embedded store (default ``FRAUDRING_HOME``/.fraudring).
+        data_dir: data folder with ``truth/`` (or a labels table); with ``source="tables"`` also
+            the tables themselves.
+        source: ``store`` (read the graph from the store) or ``tables`` (from ``data_dir``).
+        as_of: cut-off time T in epoch ms (default: the latest time in the graph).
+        split: ``temporal`` (train on activity up to T1, validate to T2, test after) or
+            ``random`` (stratified).
+        val_frac: share of labelled users in validation.
+        test_frac: share of labelled users in test.
+        use_verdicts: also read investigators' verdicts from the store as labels.
+        mode: ``full`` (whole graph per step) or ``minibatch`` (sampled subgraphs).
+        batch_size: seeds per mini-batch.
+        num_neighbors: sampled edges per node and edge type, per hop (mini-batch mode).
+        sampling: ``uniform`` or ``recent`` neighbours (mini-batch mode).
+        num_workers: data-loader workers (mini-batch mode; 0 samples in the main process).
+        cache_dir: where prepared data is cached (``None`` disables the cache).
+        seed: random seed (random split, sampling).
+    """
+
+    def __init__(
+        self,
+        store: str | None = None,
+        store_home: str | None = None,
+        data_dir: str | None = None,
+        source: Literal["store", "tables"] = "store",
+        as_of: int | None = None,
+        split: Literal["temporal", "random"] = "temporal",
+        val_frac: float = 0.2,
+        test_frac: float = 0.2,
+        use_verdicts: bool = True,
+        mode: Literal["full", "minibatch"] = "full",
+        batch_size: int = 1024,
+        num_neighbors: list[int] | None = None,
+        sampling: Literal["uniform", "recent"] = "uniform",
+        num_workers: int = 0,
+        cache_dir: str | None = ".fraudring/cache",
+        seed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.num_neighbors = list(num_neighbors or [15, 10])
+        self.data: HeteroData | None = None
+        self.meta: dict[str, Any] = {}
+        self._frames: GraphFrames | None = None
+
+    @classmethod
+    def from_frames(cls, frames: GraphFrames, **kwargs) -> DataModule:
+        """A data module over frames already in memory (tests, notebooks); no cache."""
+        dm = cls(cache_dir=None, **kwargs)
+        dm._frames = frames
+        return dm
+
+    # -- loading -----------------------------------------------------------------------------
+    def _open(self):
+        from graph_build.stores import open_store
+
+        return open_store(self.hparams.store, home=self.hparams.store_home)
+
+    def _fingerprint(self, store) -> str:
+        h = self.hparams
+        parts: dict[str, Any] = {k: h[k] for k in ("source", "as_of", "split", "val_frac",
+                                                   "test_frac", "use_verdicts", "seed")}
+        parts["feature_version"] = feats.FEATURE_VERSION
+        parts["schema"] = asdict(schema.SchemaSummary.current())
+        if h.data_dir:
+            root = Path(h.data_dir)
+            parts["files"] = sorted((str(p.relative_to(root)), p.stat().st_size,
+                                     p.stat().st_mtime_ns) for p in root.rglob("*")
+                                    if p.is_file() and p.suffix in (".csv", ".parquet"))
+        if store is not None:
+            from graph_build.stats import graph_stats
+
+            stats = graph_stats(store, runs=0)
+            parts["store"] = [store.location, stats["nodes"], stats["relationships"]]
+            if h.use_verdicts:
+                parts["verdicts"] = {t: s.to_dict() for t, s in
+                                     labels.store_verdicts(store).items()}
+        blob = json.dumps(parts, sort_keys=True, default=str).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def _frames_from_source(self, store) -> GraphFrames:
+        if self._frames is not None:
+            return self._frames
+        if self.hparams.source == "tables":
+            if not self.hparams.data_dir:
+                from graph_build.errors import ConfigError
+
+                raise ConfigError("source 'tables' needs data_dir", hint="--data.data_dir DIR")
+            from graph_build.to_graph import tables_to_frames
+            from graph_build.build import check_input
+
+            result, _ = check_input(self.hparams.data_dir)
+            return tables_to_frames(result.tables)
+        from graph_build.export import export_frames
+
+        return export_frames(store, as_of=self.hparams.as_of)
+
+    def prepare(self) -> HeteroData:
+        """Load (from the cache when it matches) and return the prepared graph; idempotent."""
+        if self.data is not None:
+            return self.data
+        h = self.hparams
+        store = self._open() if (h.source == "store" and self._frames is None) else None
+        try:
+            cache = None
+            if h.cache_dir and self._frames is None:
+                cache = Path(h.cache_dir) / f"{self._fingerprint(store)}.pt"
+                if cache.is_file():
+                    blob = torch.load(cache, weights_only=False)
+                    self.data, self.meta = blob["data"], blob["meta"]
+                    _log(f"data: cached {cache}")
+                    return self.data
+            frames = self._frames_from_source(store)
+            fs = feats.build_features(frames, h.as_of)
+            verdict_store = store if (store is not None and h.use_verdicts) else None
+            y = labels.load_labels(fs, h.data_dir, verdict_store) if (
+                h.data_dir or verdict_store) else {}
+        finally:
+            if store is not None:
+                store.close()
+        data = hetero.build_hetero(fs)
+        times = hetero.make_masks(data, y, h.split, h.val_frac, h.test_frac, h.seed)
+        norm = hetero.fit_normaliser(data, h.split, times["t1"])
+        hetero.normalise(data, norm)
+        t_min = min((int(data[t].time.min()) for t in data.node_types if data[t].num_nodes),
+                    default=None)
+        self.meta = {
+            "schema": asdict(schema.SchemaSummary.current()),
+            "feature_version": feats.FEATURE_VERSION,
+            "feature_names": fs.names,
+            "normaliser": norm.state_dict(),
+            "as_of": fs.as_of, "t1": times["t1"], "t2": times["t2"], "split": h.split,
+            "trained_from": t_min, "trained_until": times["t1"],
+            "keys": {t: fs.tables[t][schema.node(t).key].tolist() for t in hetero.NODE_TYPES},
+        }
+        self.data = data
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_suffix(f".tmp{os.getpid()}")
+            torch.save({"data": data, "meta": self.meta}, tmp)
+            tmp.replace(cache)
+        _log("data: " + ", ".join(f"{t} {data[t].num_nodes:,}" for t in data.node_types)
+             + f"; as_of {fs.as_of}, T1 {times['t1']}, T2 {times['t2']}")
+        return data
+
+    @property
+    def in_dims(self) -> dict[str, int]:
+        """Feature count per node type (loads the data; linked into ``model.in_dims``)."""
+        data = self.prepare()
+        return {t: int(data[t].x.shape[1]) for t in data.node_types}
+
+    def checkpoint_meta(self) -> dict[str, Any]:
+        """What a checkpoint must carry for scoring (node keys left out: they are data)."""
+        return {k: v for k, v in self.meta.items() if k != "keys"}
+
+    def setup(self, stage: str | None = None) -> None:
+        self.prepare()
+
+    # -- loaders -----------------------------------------------------------------------------
+    def _loader(self, mask: str | None, shuffle: bool):
+        data = self.prepare()
+        if self.hparams.mode == "full":
+            return torch.utils.data.DataLoader([data], batch_size=None, collate_fn=_one)
+        seeds = {}
+        for t in hetero.SCORED_TYPES:
+            m = data[t][mask] if mask else torch.ones(data[t].num_nodes, dtype=torch.bool)
+            if mask == "train_mask":  # unsupervised steps learn from the unlabelled too
+                m = m | data[t].fit_mask
+            seeds[t] = m.nonzero().view(-1)
+        sampler = TemporalNeighborSampler(data, self.num_neighbors, self.hparams.sampling,
+                                          self.hparams.seed)
+        batches = SeedBatches(sampler, seeds, self.hparams.batch_size, shuffle,
+                              seed=self.hparams.seed)
+        return torch.utils.data.DataLoader(batches, batch_size=None, collate_fn=_one,
+                                           num_workers=self.hparams.num_workers)
+
+    def train_dataloader(self):
+        return self._loader("train_mask", shuffle=True)
+
+    def val_dataloader(self):
+        return self._loader("val_mask", shuffle=False)
+
+    def test_dataloader(self):
+        return self._loader("test_mask", shuffle=False)
+
+    def predict_dataloader(self):
+        return self._loader(None, shuffle=False)

@@ -1,0 +1,200 @@
+"""Write an HTML report with plots: score distributions, PR curves, rings and the last runs.
+
+``fraudring report --out DIR [--data DIR] [--top N]``: ``index.html`` plus PNGs — the score
+distribution per label (flagged share marked), precision-recall curves when labels exist (the
+generator's ``truth/`` folder given with ``--data``, else investigators' verdicts), the ring size
+histogram, drawings of the top rings (members and the devices/IPs they share) and the last
+scoring runs.
+"""
+
+from __future__ import annotations
+
+import html
+import time
+from pathlib import Path
+from typing import Any
+
+RINGS_DRAWN = 6
+
+
+def _ms(value) -> str:
+    if value is None:
+        return ""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(value) / 1000))
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>"
+                                    for c in columns) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _labels(store, data_dir: str | Path | None, label: str, scores) -> Any:
+    """Ground truth for ``label`` aligned with ``scores`` (NaN where unknown), or None."""
+    import numpy as np
+    import pandas as pd
+
+    truth = None
+    if data_dir is not None:
+        name = {"User": "users", "Order": "orders"}.get(label)
+        path = Path(data_dir) / "truth" / f"{name}.csv"
+        if name and path.is_file():
+            frame = pd.read_csv(path, dtype={0: str})
+            truth = pd.Series(frame["is_fraud"].to_numpy(float), index=frame.iloc[:, 0])
+    if truth is None:
+        verdict = scores["verdict"].map({"fraud": 1.0, "legit": 0.0})
+        if verdict.notna().sum() == 0:
+            return None
+        return verdict.to_numpy(float)
+    y = truth.reindex(scores["key"].to_numpy()).to_numpy(float)
+    return y if np.isfinite(y).any() else None
+
+
+def build_report(store, out: str | Path, data_dir: str | Path | None = None,
+                 top: int = RINGS_DRAWN) -> Path:
+    """Write the report into ``out``; returns the path of ``index.html``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import networkx as nx
+    import numpy as np
+    import pandas as pd
+
+    from graph_build import cypher, schema
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    parts: list[str] = []
+    summary: list[dict[str, Any]] = []
+
+    # score distributions and PR curves
+    fig, axes = plt.subplots(1, len(schema.SCORED_LABELS), figsize=(4 * len(
+        schema.SCORED_LABELS), 3.2), squeeze=False)
+    pr_curves = []
+    for ax, label in zip(axes[0], schema.SCORED_LABELS, strict=True):
+        scores = pd.DataFrame(store.read(cypher.render("scoring/scores", label=label)),
+                              columns=["key", "score", "flagged", "verdict"])
+        s = scores["score"].astype(float).to_numpy()
+        flagged = scores["flagged"].astype(bool).to_numpy()
+        ax.hist(s, bins=40, color="#90A4AE", log=True)
+        if flagged.any():
+            ax.axvline(s[flagged].min(), color="#E53935", ls="--", label="threshold")
+            ax.legend(loc="upper center")
+        ax.set_title(f"{label}: {len(s):,} scored, {flagged.sum():,} flagged")
+        ax.set_xlabel("anomaly_score")
+        row = {"label": label, "scored": len(s), "flagged": int(flagged.sum())}
+        y = _labels(store, data_dir, label, scores) if len(s) else None
+        if y is not None:
+            from sklearn.metrics import average_precision_score, precision_recall_curve
+
+            known = np.isfinite(y)
+            if len(set(y[known])) == 2:
+                p, r, _ = precision_recall_curve(y[known], s[known])
+                ap = average_precision_score(y[known], s[known])
+                pr_curves.append((label, p, r, ap))
+                row["AUPRC"] = f"{ap:.3f}"
+                row["precision of flagged"] = f"{np.nanmean(y[flagged & known]):.3f}" \
+                    if (flagged & known).any() else ""
+        summary.append(row)
+    fig.tight_layout()
+    fig.savefig(out / "scores.png", dpi=90)
+    plt.close(fig)
+    parts.append("<h2>Scores</h2>" + _table(summary, ["label", "scored", "flagged", "AUPRC",
+                                                       "precision of flagged"]))
+    parts.append('<img src="scores.png" alt="score distributions">')
+    if pr_curves:
+        fig, ax = plt.subplots(figsize=(5, 4))
+        for label, p, r, ap in pr_curves:
+            ax.plot(r, p, label=f"{label} (AUPRC {ap:.3f})")
+        ax.set_xlabel("recall")
+        ax.set_ylabel("precision")
+        ax.set_title("Precision-recall")
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out / "pr_curve.png", dpi=90)
+        plt.close(fig)
+        parts.append('<h2>Precision-recall</h2><img src="pr_curve.png" alt="PR curve">')
+
+    # rings
+    rings = store.read(cypher.render("rings/ring_sizes"))
+    parts.append(f"<h2>Rings ({len(rings)} open)</h2>")
+    if rings:
+        fig, ax = plt.subplots(figsize=(5, 3.2))
+        sizes = [int(r["size"]) for r in rings]
+        ax.hist(sizes, bins=range(2, max(sizes) + 2), color="#8E24AA")
+        ax.set_xlabel("ring size (users)")
+        ax.set_ylabel("rings")
+        fig.tight_layout()
+        fig.savefig(out / "ring_sizes.png", dpi=90)
+        plt.close(fig)
+        parts.append('<img src="ring_sizes.png" alt="ring sizes">')
+        from graphgnn.cli.rings import top_rings
+
+        tops = top_rings(store, top)
+        parts.append(_table([{**r, "score": f"{float(r['score']):.3f}",
+                              "members": ", ".join(r["members"][:8]),
+                              "shared": "; ".join(r["shared"][:3])} for r in tops],
+                            ["ring_id", "size", "score", "members", "shared"]))
+        for i, ring in enumerate(tops):
+            rows = store.read(cypher.render("rings/ring_entities"), {"ring_id": ring["ring_id"]})
+            frame = pd.DataFrame(rows, columns=["user_id", "score", "kind", "entity"])
+            shared = frame.dropna(subset=["entity"]).groupby(["kind", "entity"])
+            shared = shared.filter(lambda g: g["user_id"].nunique() >= 2)
+            g = nx.Graph()
+            for u, sc in frame.groupby("user_id")["score"].first().items():
+                g.add_node(u, kind="User", score=float(sc or 0))
+            for u, kind, e in shared[["user_id", "kind", "entity"]].itertuples(index=False):
+                g.add_node(e, kind=kind)
+                g.add_edge(u, e)
+            colours = {"User": "#E53935", "Device": "#1E88E5", "IP": "#43A047"}
+            fig, ax = plt.subplots(figsize=(5, 4))
+            pos = nx.spring_layout(g, seed=0)
+            nx.draw_networkx(g, pos, ax=ax, node_size=180, font_size=6, width=0.6,
+                             node_color=[colours[g.nodes[n]["kind"]] for n in g])
+            ax.set_title(f"{ring['ring_id']} ({ring['size']} users, score "
+                         f"{float(ring['score']):.2f})", fontsize=8)
+            ax.axis("off")
+            fig.tight_layout()
+            fig.savefig(out / f"ring_{i + 1}.png", dpi=90)
+            plt.close(fig)
+            parts.append(f'<img src="ring_{i + 1}.png" alt="{html.escape(ring["ring_id"])}">')
+
+    runs = store.read(cypher.render("investigate/recent_runs"), {"limit": 10})
+    for r in runs:
+        r["started_at"], r["finished_at"] = _ms(r["started_at"]), _ms(r["finished_at"])
+    parts.append("<h2>Last scoring runs</h2>" + _table(
+        runs, ["run_id", "status", "mode", "model_version", "started_at", "finished_at",
+               "nodes_scored", "flagged", "rings"]))
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>fraudring report</title>"
+        "<style>body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:"
+        "collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}"
+        "img{max-width:100%;margin:4px}</style></head><body>"
+        f"<h1>fraudring report</h1><p>{html.escape(store.location)} — generated "
+        f"{_ms(time.time() * 1000)} UTC</p>" + "\n".join(parts) + "</body></html>")
+    index = out / "index.html"
+    index.write_text(page, encoding="utf-8")
+    return index
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--out", required=True, help="folder for index.html and the PNGs")
+    parser.add_argument("--data", help="generated data folder whose truth/ gives PR curves")
+    parser.add_argument("--top", type=int, default=RINGS_DRAWN, help="rings to draw")
+    parser.add_argument("--store", help="'embedded' (default) or a Neo4j URI")
+
+
+def run(args) -> int:
+    import sys
+
+    from graph_build.stores import open_store
+
+    store = open_store(args.store)
+    try:
+        index = build_report(store, args.out, args.data, args.top)
+    finally:
+        store.close()
+    print(f"report: {index}", file=sys.stderr)
+    return 0

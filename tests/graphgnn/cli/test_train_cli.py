@@ -1,0 +1,116 @@
+"""``fraudring train`` in-process: fast_dev_run, a short fit from the store, the checkpoint
+contract scoring relies on, the cache and ``--print_config``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from model_data import frames_of
+
+from graph_build.errors import FraudringError
+from graphgnn.cli.train import run_lightning_cli
+
+CONFIG = str(Path(__file__).resolve().parents[3] / "configs" / "demo.yaml")
+
+
+def test_fast_dev_run_from_tables(generated_dir, tmp_path, capsys):
+    run_lightning_cli(["fit", "--config", CONFIG, "--data.source=tables",
+                       f"--data.data_dir={generated_dir}", f"--data.cache_dir={tmp_path}/c",
+                       f"--trainer.default_root_dir={tmp_path}/runs",
+                       "--trainer.max_epochs=1", "--trainer.fast_dev_run=true",
+                       "--model.hidden=8"])
+    out = capsys.readouterr().out
+    assert "AUPRC" in out and "val   User" in out and "test  User" in out
+
+
+def test_print_config(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run_lightning_cli(["fit", "--config", CONFIG, "--print_config"])
+    assert exit_info.value.code in (0, None)
+    out = capsys.readouterr().out
+    assert "objective: supervised" in out and "split: temporal" in out
+
+
+@pytest.mark.parametrize("name", ["default", "unsupervised", "large", "gpu"])
+def test_every_shipped_config_parses(name, capsys):
+    config = str(Path(CONFIG).with_name(f"{name}.yaml"))
+    with pytest.raises(SystemExit) as exit_info:
+        run_lightning_cli(["fit", "--config", config, "--print_config"])
+    assert exit_info.value.code in (0, None)
+    assert "objective:" in capsys.readouterr().out
+
+
+def test_large_config_trains_on_sampled_subgraphs(generated_dir, tmp_path, capsys):
+    run_lightning_cli(["fit", "--config", str(Path(CONFIG).with_name("large.yaml")),
+                       "--data.source=tables", f"--data.data_dir={generated_dir}",
+                       f"--data.cache_dir={tmp_path}/c",
+                       f"--trainer.default_root_dir={tmp_path}/runs",
+                       "--trainer.fast_dev_run=true", "--trainer.enable_progress_bar=false",
+                       "--model.hidden=8"])
+    out = capsys.readouterr().out
+    assert "AUPRC" in out and "val   User" in out
+
+
+@pytest.fixture(scope="module")
+def trained(built_store, generated_dir, tmp_path_factory):
+    """A 3-epoch fit reading the graph from the shared (read-only) embedded store."""
+    root = tmp_path_factory.mktemp("train")
+    args = ["fit", "--config", CONFIG, "--data.store=embedded",
+            f"--data.store_home={built_store.server.home}", f"--data.data_dir={generated_dir}",
+            f"--data.cache_dir={root}/cache", f"--trainer.default_root_dir={root}/runs",
+            "--trainer.max_epochs=3", "--model.hidden=16"]
+    run_lightning_cli(args)
+    return root, args
+
+
+def test_fit_leaves_checkpoint_config_and_cache(trained, capsys):
+    root, args = trained
+    latest = root / "runs" / "latest.ckpt"
+    assert latest.is_file()
+    assert list((root / "runs").glob("lightning_logs/version_*/config.yaml"))
+    assert len(list((root / "cache").glob("*.pt"))) == 1
+    run_lightning_cli([*args[:-2], "--trainer.max_epochs=1", "--model.hidden=16"])
+    assert "data: cached" in capsys.readouterr().err
+
+
+def test_checkpoint_carries_what_scoring_needs(trained, generated_dir):
+    from graphgnn.model.checkpoint import current_feature_names, load_scorer
+
+    root, _ = trained
+    ckpt = torch.load(root / "runs" / "latest.ckpt", weights_only=False)
+    meta = ckpt["fraudring"]
+    for key in ("schema", "feature_names", "normaliser", "model_version", "trained_until",
+                "trained_from", "as_of", "feature_version"):
+        assert key in meta, key
+    assert meta["model_version"].startswith("sage-supervised-")
+    scorer = load_scorer(root / "runs" / "latest.ckpt")
+    assert scorer.feature_names == current_feature_names()
+    assert scorer.trained_until == meta["t1"]
+    scores = scorer.score(frames_of(generated_dir))
+    assert set(scores) == {"User", "Order", "Device", "IP"}
+    users = scores["User"]
+    assert list(users.columns[:2]) == ["user_id", "anomaly_score"]
+    assert list(users.columns[2:]) == scorer.feature_names["User"]
+    assert users["anomaly_score"].between(0, 1).all() and len(users) == 2000
+    assert np.isfinite(users[scorer.feature_names["User"]].to_numpy()).all()
+
+
+def test_mismatched_checkpoint_is_refused(trained, tmp_path):
+    from graphgnn.model.checkpoint import load_scorer
+
+    root, _ = trained
+    ckpt = torch.load(root / "runs" / "latest.ckpt", weights_only=False)
+    ckpt["fraudring"]["feature_names"]["User"] = ["something_else"]
+    bad = tmp_path / "bad.ckpt"
+    torch.save(ckpt, bad)
+    with pytest.raises(FraudringError, match="feature"):
+        load_scorer(bad)
+    ckpt["fraudring"]["schema"]["nodes"]["User"] = ["user_id"]
+    torch.save(ckpt, bad)
+    with pytest.raises(FraudringError, match="schema"):
+        load_scorer(bad)
+    with pytest.raises(FraudringError, match="no checkpoint"):
+        load_scorer(tmp_path / "missing.ckpt")

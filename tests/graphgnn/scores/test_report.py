@@ -1,0 +1,52 @@
+"""`fraudring report`: index.html with score, PR, ring-size and ring PNGs and the last runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from fake_scorer import FakeScorer
+
+
+@pytest.fixture()
+def scored(generated_dir, empty_store):
+    from graph_build.build import build
+    from graphgnn.scores.rescore import rescore_once
+
+    build(generated_dir, empty_store, log=lambda m: None)
+    rescore_once(empty_store, FakeScorer())
+    return empty_store
+
+
+def test_report_with_truth(scored, tmp_path, generated_dir, monkeypatch):
+    from graphgnn.cli import main
+
+    monkeypatch.setenv("FRAUDRING_HOME", str(scored.server.home))
+    out = tmp_path / "report"
+    assert main(["report", "--out", str(out), "--data", str(generated_dir), "--top", "1",
+                 "--store", "embedded"]) == 0
+    text = (out / "index.html").read_text()
+    for png in ("scores.png", "pr_curve.png", "ring_sizes.png", "ring_1.png"):
+        assert (out / png).stat().st_size > 1000, png
+        assert png in text
+    assert "Last scoring runs" in text and "AUPRC" in text and "succeeded" in text
+
+
+def test_report_uses_verdicts_without_truth(scored, tmp_path):
+    from graphgnn.scores.report import build_report
+
+    users = scored.read("MATCH (u:User) RETURN u.user_id AS k, u:Flagged AS f LIMIT 400")
+    rows = [{"k": u["k"], "v": "fraud" if u["f"] else "legit"} for u in users]
+    rows[0]["v"] = "fraud"
+    rows[1]["v"] = "legit"
+    scored.write_rows("UNWIND $rows AS row MATCH (u:User {user_id: row.k}) SET u.verdict = row.v",
+                      rows)
+    index = build_report(scored, tmp_path / "r", data_dir=None, top=1)
+    assert (tmp_path / "r" / "pr_curve.png").is_file()
+    assert "User" in index.read_text()
+
+
+def test_report_on_an_unscored_store(empty_store, tmp_path):
+    from graphgnn.scores.report import build_report
+
+    index = build_report(empty_store, tmp_path / "r")
+    assert "0 open" in index.read_text()
