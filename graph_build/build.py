@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from graph_build import cypher, schema
-from graph_build.errors import ValidationError
+from graph_build.errors import ConfigError, ValidationError
 from graph_build.frames import GraphFrames
 from graph_build.to_graph import tables_to_frames
 from graph_build.stores.base import DEFAULT_BATCH, GraphStore
@@ -172,24 +172,42 @@ def check_input(
         ValidationError: problems were found and ``lenient`` is off; the message names the
             first ones and the rejects file.
     """
-    raw = read_input(data_dir, mapping)
+    target = Path(rejects) if rejects else Path(data_dir) / "rejects.csv"
+    try:
+        raw = read_input(data_dir, mapping)
+    except ValidationError as e:  # a file that cannot be read at all: list it too
+        if e.problems:
+            e.hint = e.hint or f"listed in {_rejects(e.problems, {}, target)}"
+        raise
     result = validate_tables(raw, lenient=lenient)
     rejects_file = None
     if result.problems:
-        target = Path(rejects) if rejects else Path(data_dir) / "rejects.csv"
-        rejects_file = str(write_rejects(result.problems, raw, target))
-        if not lenient:
+        rejects_file = _rejects(result.problems, raw, target)
+        emptied = [name for name in ("users", "orders")
+                   if name in raw and len(raw[name].frame) and not len(
+                       result.tables.get(name, ()))]
+        if not lenient or emptied:
             shown = "\n  ".join(str(p) for p in result.problems[:MAX_PROBLEMS_SHOWN])
             more = len(result.problems) - MAX_PROBLEMS_SHOWN
             tail = f"\n  … and {more} more" if more > 0 else ""
+            head = (f"every row of {' and '.join(emptied)} was rejected" if emptied else
+                    f"{len(result.problems)} problem(s) in the input")
             raise ValidationError(
-                f"{len(result.problems)} problem(s) in the input; nothing was written:\n  "
-                f"{shown}{tail}",
+                f"{head}; nothing was written:\n  {shown}{tail}",
                 result.problems,
                 hint=f"every bad row is listed in {rejects_file}; fix them, or pass --lenient "
                 "to load the good rows only",
             )
     return result, rejects_file
+
+
+def _rejects(problems: list, raw: dict[str, RawTable], target: Path) -> str:
+    """Write the rejects file; an unwritable path is a clear error, not a traceback."""
+    try:
+        return str(write_rejects(problems, raw, target))
+    except OSError as e:
+        raise ConfigError(f"cannot write the rejects file {target}: {e.strerror or e}",
+                          hint="pass --rejects PATH in a writable folder") from e
 
 
 #: A build that wrote at least this many rows asks the store to compact itself afterwards.

@@ -2,6 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One located problem in the input: file, row (line), column and why."""
+
+    file: str
+    row: int | None
+    column: str | None
+    why: str
+    value: str | None = None
+    table: str | None = None
+
+    def __str__(self) -> str:
+        where = self.file + (f":{self.row}" if self.row is not None else "")
+        col = f" column {self.column!r}" if self.column else ""
+        val = f" (value {self.value!r})" if self.value is not None else ""
+        return f"{where}{col}: {self.why}{val}"
+
 
 class FraudringError(Exception):
     """Base class: an error a user can act on. ``hint`` says what to do about it."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from graph_build import schema
-from graph_build.errors import ValidationError
+from graph_build.errors import Problem, ValidationError
 
 LINE = "_line"
 SUFFIXES = (".csv", ".parquet")
@@ -50,7 +50,6 @@ def _first_bad_byte(path: Path) -> tuple[int, int]:
 
 def _not_utf8(path: Path, shown: str) -> ValidationError:
     """The located error for a file that is not UTF-8."""
-    from graph_build.validate import Problem
 
     line, byte = _first_bad_byte(path)
     why = f"not UTF-8 text (byte 0x{byte:02x}); save the file as UTF-8"
@@ -63,7 +62,6 @@ def read_table(path: str | Path, name: str | None = None) -> RawTable:
     Raises:
         ValidationError: the file is empty, not UTF-8, or not parseable as CSV.
     """
-    from graph_build.validate import Problem  # local: validate imports this module
 
     path = Path(path)
     name = name or path.stem
@@ -111,7 +109,6 @@ def find_tables(data_dir: str | Path) -> dict[str, Path]:
         ValidationError: the folder is missing, holds both forms of a table, or lacks a
             required table.
     """
-    from graph_build.validate import Problem
 
     folder = Path(data_dir)
     if not folder.is_dir():

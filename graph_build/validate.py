@@ -18,31 +18,17 @@ import numpy as np
 import pandas as pd
 
 from graph_build import schema
+from graph_build.errors import Problem
 from graph_build.tables import LINE, RawTable
+from graph_build.value_checks import is_key_column, text_problems, upper_bound
+
+__all__ = ["Problem", "ValidationResult", "parse_times", "validate_tables", "write_rejects"]
 
 # Times outside this window are typos (a year 2206, a seconds value read as ms …).
 MIN_TIME_MS = 946_684_800_000  # 2000-01-01
 FUTURE_SLACK_MS = 366 * 24 * 3600 * 1000
 TRUE_WORDS = {"1", "true", "t", "yes", "y", "1.0"}
 FALSE_WORDS = {"0", "false", "f", "no", "n", "0.0"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One located problem in the input."""
-
-    file: str
-    row: int | None
-    column: str | None
-    why: str
-    value: str | None = None
-    table: str | None = None
-
-    def __str__(self) -> str:
-        where = self.file + (f":{self.row}" if self.row is not None else "")
-        col = f" column {self.column!r}" if self.column else ""
-        val = f" (value {self.value!r})" if self.value is not None else ""
-        return f"{where}{col}: {self.why}{val}"
 
 
 @dataclass
@@ -134,8 +120,11 @@ def _convert(values: pd.Series, col: schema.Column) -> tuple[pd.Series, pd.Serie
             bad |= num.notna() & (num.fillna(0) % 1 != 0)
         if col.min is not None:
             bad |= num.notna() & (num < col.min)
+        top = upper_bound(col.name)
+        bad |= num.notna() & (num.abs() > top)
         kind = "an integer" if col.type == "int" else "a number"
-        why = f"not {kind}" + (f" >= {col.min:g}" if col.min is not None else "")
+        why = f"not {kind}" + (f" >= {col.min:g}" if col.min is not None else "") \
+            + f" and <= {top:g}"
         num = num.astype("Int64") if col.type == "int" else num.astype("Float64")
         return num.where(~bad), bad, why
     if col.type == "bool":
@@ -200,6 +189,10 @@ def _check_table(raw: RawTable, spec: schema.TableSpec, out: _Collector,
             continue
         values, bad, why = _convert(frame[col.name], col)
         out.rows(raw, bad, col.name, why)
+        if col.type == "str":
+            key = is_key_column(col.name) or col.name in spec.key
+            for mask, text_why in text_problems(values, key):
+                out.rows(raw, mask, col.name, text_why)
         if col.required:
             out.rows(raw, values.isna() & ~bad, col.name, "required value is empty")
         typed[col.name] = values
@@ -232,7 +225,10 @@ def _isin(values: pd.Series, keys: pd.Series) -> pd.Series:
     def arrow(series: pd.Series) -> pa.ChunkedArray:
         return pa.chunked_array([pa.array(series.astype("string"), from_pandas=True)])
 
-    found = pc.is_in(arrow(values), value_set=pc.unique(arrow(keys.dropna())))
+    keys = keys.dropna()
+    if len(keys) == 0 or len(values) == 0:  # every referenced row rejected: nothing matches
+        return pd.Series(False, index=values.index)
+    found = pc.is_in(arrow(values), value_set=pc.unique(arrow(keys)))
     return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index)
 
 

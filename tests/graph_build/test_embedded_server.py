@@ -9,6 +9,7 @@ import stat
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -121,7 +122,7 @@ def _servers_of(home) -> list[int]:
                 cwd = os.readlink(f"/proc/{entry}/cwd")
             except OSError:
                 continue
-            if cwd.startswith(str(home)) and "redis" in open(f"/proc/{entry}/comm").read():
+            if cwd.startswith(str(home)) and "redis" in Path(f"/proc/{entry}/comm").read_text():
                 found.append(int(entry))
     return found
 
@@ -200,7 +201,7 @@ def test_password_is_not_on_the_command_line_and_files_are_private(tmp_path):
     try:
         info = store.server.status()
         store.write("CREATE (:User {user_id: 'x'})")
-        cmdline = open(f"/proc/{info.pid}/cmdline", "rb").read().decode()
+        cmdline = Path(f"/proc/{info.pid}/cmdline").read_bytes().decode()
         assert info.password not in cmdline and "requirepass" not in cmdline
         assert stat.S_IMODE(os.stat(home).st_mode) == 0o700
         assert stat.S_IMODE(os.stat(home / "db").st_mode) == 0o700
