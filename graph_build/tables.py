@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from graph_build import schema
+from graph_build import csv_lines, schema
 from graph_build.errors import Problem, ValidationError
 
 LINE = "_line"
@@ -74,8 +74,14 @@ def read_table(path: str | Path, name: str | None = None) -> RawTable:
         if path.suffix == ".parquet":
             frame = pd.read_parquet(path)
             frame = frame.astype("string")
+            # An empty string is a missing value, as an empty CSV cell is.
+            frame = frame.mask(frame == "")
             frame[LINE] = range(1, len(frame) + 1)
         else:
+            encoding = csv_lines.utf16_bom(path)
+            if encoding:
+                why = f"{encoding} text; save the file as UTF-8"
+                raise ValidationError(f"{shown}:1: {why}", [Problem(shown, 1, None, why)])
             # pyarrow's parser: 5x faster than the C engine and builds Arrow strings directly
             # (no Python objects), which is what keeps a million-user build small.
             frame = pd.read_csv(
@@ -86,7 +92,9 @@ def read_table(path: str | Path, name: str | None = None) -> RawTable:
                 na_values=[""],
                 encoding="utf-8",
             )
-            frame[LINE] = range(2, len(frame) + 2)
+            frame[LINE] = (csv_lines.record_lines(path)
+                           if csv_lines.needs_line_scan(path, len(frame))
+                           else range(2, len(frame) + 2))
     except UnicodeDecodeError as e:
         raise _not_utf8(path, shown) from e
     except pd.errors.EmptyDataError as e:
@@ -96,6 +104,12 @@ def read_table(path: str | Path, name: str | None = None) -> RawTable:
     except (pd.errors.ParserError, ValueError, OSError) as e:
         if "utf8" in str(e).lower() or "utf-8" in str(e).lower():  # Arrow's wording
             raise _not_utf8(path, shown) from e
+        ragged = csv_lines.first_ragged(path) if path.suffix != ".parquet" else None
+        if ragged:
+            line, got, expected = ragged
+            why = f"{got} fields where the header has {expected}"
+            raise ValidationError(f"{shown}:{line}: {why}",
+                                  [Problem(shown, line, None, why)]) from e
         why = f"unreadable: {str(e).strip().splitlines()[-1]}"
         raise ValidationError(f"{shown}: {why}", [Problem(shown, None, None, why)]) from e
     frame.columns = [str(c).strip() for c in frame.columns]
