@@ -144,12 +144,16 @@ def write_plan(
                        subset, label_rows)
 
 
-def read_input(data_dir: str | Path, mapping: str | Path | None = None) -> dict[str, RawTable]:
-    """The canonical raw tables of a data folder, through a mapping file when one is given."""
+def read_input(data_dir: str | Path, mapping: str | Path | None = None,
+               allow_outside_paths: bool = False) -> dict[str, RawTable]:
+    """The canonical raw tables of a data folder, through a mapping file when one is given.
+
+    ``allow_outside_paths`` lets a mapping's source files lie outside ``data_dir``.
+    """
     if mapping:
         from graph_build.layouts import apply_mapping
 
-        return apply_mapping(mapping, data_dir)
+        return apply_mapping(mapping, data_dir, allow_outside=allow_outside_paths)
     return {name: read_table(path, name) for name, path in find_tables(data_dir).items()}
 
 
@@ -165,6 +169,7 @@ def check_input(
     mapping: str | Path | None = None,
     lenient: bool = False,
     rejects: str | Path | None = None,
+    allow_outside_paths: bool = False,
 ) -> tuple[ValidationResult, str | None]:
     """Read and validate; write the rejects file when there are problems.
 
@@ -174,7 +179,7 @@ def check_input(
     """
     target = Path(rejects) if rejects else Path(data_dir) / "rejects.csv"
     try:
-        raw = read_input(data_dir, mapping)
+        raw = read_input(data_dir, mapping, allow_outside_paths)
     except ValidationError as e:  # a file that cannot be read at all: list it too
         if e.problems:
             e.hint = e.hint or f"listed in {_rejects(e.problems, {}, target)}"
@@ -222,6 +227,7 @@ def build(
     rejects: str | Path | None = None,
     batch_size: int = DEFAULT_BATCH,
     log=None,
+    allow_outside_paths: bool = False,
 ) -> BuildReport:
     """Validate the tables of ``data_dir`` and merge them into ``store``.
 
@@ -234,11 +240,13 @@ def build(
         rejects: where to write the rejects CSV (default ``DATA_DIR/rejects.csv``).
         batch_size: rows per ``UNWIND`` statement.
         log: callable for progress lines (default: print to stderr).
+        allow_outside_paths: let the mapping's source files lie outside ``data_dir``.
     """
     log = log or (lambda msg: print(msg, file=sys.stderr))
     report = BuildReport()
     t0 = time.perf_counter()
-    result, report.rejects_file = check_input(data_dir, mapping, lenient, rejects)
+    result, report.rejects_file = check_input(data_dir, mapping, lenient, rejects,
+                                              allow_outside_paths)
     report.rows_read, report.rows_rejected = result.total_rows, result.rejected_rows
     if result.problems:
         log(f"lenient: rejected {result.rejected_rows} of {result.total_rows} rows "

@@ -178,17 +178,41 @@ def load_mapping(path: str | Path) -> dict:
     return doc
 
 
-def apply_mapping(mapping: str | Path, data_dir: str | Path) -> dict[str, RawTable]:
+def source_path(folder: Path, file: Any, where: str, allow_outside: bool = False) -> Path:
+    """Where a source ``file`` of a mapping is: inside the data folder, unless allowed otherwise.
+
+    Why: a mapping is a file people pass around; ``file: /etc/passwd`` or ``../../x`` must not
+    read (and echo lines of) files outside the data the user pointed the build at.
+    """
+    _require(isinstance(file, str) and file.strip() != "", where, "'file' must be a file name")
+    path = (folder / file).resolve()
+    if not allow_outside and not path.is_relative_to(folder.resolve()):
+        raise MappingError(f"{where}: {file!r} is outside the data folder {folder}",
+                           hint="put the file in the data folder (absolute paths and '..' "
+                                "need allow_outside_paths=True)")
+    return path
+
+
+def apply_mapping(mapping: str | Path, data_dir: str | Path,
+                  allow_outside: bool = False) -> dict[str, RawTable]:
     """Read the source files of ``mapping`` from ``data_dir`` and produce canonical raw tables.
 
+    Args:
+        mapping: the YAML mapping file.
+        data_dir: the folder its source files are in.
+        allow_outside: let source files lie outside ``data_dir`` (absolute paths, ``..``).
+
     Raises:
-        MappingError: the mapping is malformed or names columns the sources lack.
+        MappingError: the mapping is malformed, names columns the sources lack, or a source
+            file outside the data folder.
         ValidationError: a source file is missing, empty or not UTF-8.
     """
     doc = load_mapping(mapping)
     folder = Path(data_dir)
     sources: dict[str, RawTable] = {}
     for name, spec in doc["sources"].items():
-        _require(isinstance(spec, dict) and "file" in spec, f"sources.{name}", "needs 'file'")
-        sources[name] = read_table(folder / spec["file"], name)
+        where = f"sources.{name}"
+        _require(isinstance(spec, dict) and "file" in spec, where, "needs 'file'")
+        sources[name] = read_table(source_path(folder, spec["file"], f"{where}.file",
+                                               allow_outside), name)
     return {name: _table(name, spec, sources) for name, spec in doc["tables"].items()}

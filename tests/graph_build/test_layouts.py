@@ -47,7 +47,8 @@ def test_mapping_errors_are_clear(tmp_path):
                    "    columns: {user_id: nope}\n")
     with pytest.raises(MappingError, match=r"tables.users.columns.user_id: source has no column"):
         apply_mapping(bad, tmp_path)
-    bad.write_text("sources: {t: {file: t.csv}}\ntables:\n  customers: {from: t, columns: {a: id}}\n")
+    bad.write_text("sources: {t: {file: t.csv}}\n"
+                   "tables:\n  customers: {from: t, columns: {a: id}}\n")
     with pytest.raises(MappingError, match="not a canonical table"):
         apply_mapping(bad, tmp_path)
     bad.write_text("sources: [")
@@ -64,7 +65,8 @@ def test_explicit_time_format_and_problems_point_at_the_source(tmp_path):
         "tables:\n"
         "  users: {from: people, columns: {user_id: pid, created_at: {column: joined, "
         "format: '%d/%m/%Y %H:%M'}}}\n"
-        "  products: {from: buys, columns: {product_id: {value: generic}}, distinct: [product_id]}\n"
+        "  products: {from: buys, columns: {product_id: {value: generic}}, "
+        "distinct: [product_id]}\n"
         "  orders: {from: buys, columns: {order_id: bid, user_id: pid, created_at: {column: when, "
         "format: '%d/%m/%Y %H:%M'}, amount: total}}\n"
         "  events: {from: buys, columns: {user_id: pid, ts: {column: when, "
@@ -76,3 +78,27 @@ def test_explicit_time_format_and_problems_point_at_the_source(tmp_path):
     (problem,) = err.value.problems
     assert problem.file.endswith("people.csv") and problem.row == 3
     assert problem.column == "created_at" and problem.value == "31/31/2026 10:30"
+
+
+@pytest.mark.parametrize("file", ["/etc/passwd", "../outside.csv", "sub/../../outside.csv"])
+def test_mapping_sources_stay_inside_the_data_folder(tmp_path, file):
+    data = tmp_path / "data"
+    data.mkdir()
+    (tmp_path / "outside.csv").write_text("user_id,created_at\nsecret,2026-01-01\n")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(f"sources: {{t: {{file: '{file}'}}}}\n"
+                       "tables:\n  users: {from: t, columns: {user_id: user_id}}\n")
+    with pytest.raises(MappingError, match="outside the data folder") as err:
+        apply_mapping(mapping, data)
+    assert "secret" not in str(err.value) and "root:" not in str(err.value)
+
+
+def test_mapping_sources_outside_when_allowed_explicitly(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (tmp_path / "outside.csv").write_text("user_id,created_at\nu1,2026-01-01\n")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text("sources: {t: {file: ../outside.csv}}\n"
+                       "tables:\n  users: {from: t, columns: {user_id: user_id}}\n")
+    tables = apply_mapping(mapping, data, allow_outside=True)
+    assert tables["users"].frame["user_id"].tolist() == ["u1"]
