@@ -73,7 +73,7 @@ def test_determinism(tmp_path: Path) -> None:
     generate(b, users=1000, seed=7)
     generate(c, users=1000, seed=8)
     files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
-    assert len(files) == len(TABLE_NAMES) + 3 + 1  # tables, truth/*, generator.json
+    assert len(files) == len(TABLE_NAMES) + 4 + 1  # tables, truth/*, generator.json
     assert not any(p.suffix == ".tmp" for p in files)
     for rel in files:
         assert filecmp.cmp(a / rel, b / rel, shallow=False), rel
@@ -143,9 +143,13 @@ def test_values(data: Generated) -> None:
 
 def test_rings_and_truth(data: Generated) -> None:
     tu, to, rings = data["truth_users"], data["truth_orders"], data["truth_rings"]
-    assert list(tu.columns) == ["user_id", "is_fraud", "ring_id", "ring_type"]
-    assert list(to.columns) == ["order_id", "is_fraud", "ring_id"]
-    assert list(rings.columns) == ["ring_id", "ring_type", "size", "start_ms", "end_ms"]
+    # The first columns are what readers rely on; later ones were added.
+    assert list(tu.columns) == ["user_id", "is_fraud", "ring_id", "ring_type", "fraud_type",
+                                "labeled_fraud", "labeled_at"]
+    assert list(to.columns) == ["order_id", "is_fraud", "ring_id", "fraud_type",
+                                "labeled_fraud", "labeled_at"]
+    assert list(rings.columns) == ["ring_id", "ring_type", "size", "start_ms", "end_ms", "link",
+                                   "basket", "active_at_end"]
     assert set(tu["user_id"]) == set(data["users"]["user_id"])
     assert set(to["order_id"]) == set(data["orders"]["order_id"])
     assert rings["size"].between(3, 50).all()
@@ -285,7 +289,7 @@ def test_parquet_round_trip(tmp_path: Path) -> None:
         text = [c.name for c in TABLES[name].columns if c.type in ("str", "time")]
         pd.testing.assert_frame_equal(from_pq.astype({c: "string" for c in text}),
                                       from_csv.astype({c: "string" for c in text}))
-    for name in ("users", "orders", "rings"):  # truth is always CSV
+    for name in ("users", "orders", "rings", "labels"):  # truth is always CSV
         assert filecmp.cmp(tmp_path / "csv" / "truth" / f"{name}.csv",
                            tmp_path / "pq" / "truth" / f"{name}.csv", shallow=False)
 

@@ -27,6 +27,7 @@ def make_ids(prefix: str, numbers: np.ndarray) -> pa.Array:
 
 
 def pool(strings: Iterable[str]) -> pa.Array:
+    """A string pool: columns index into it."""
     return pa.array(list(strings), pa.string())
 
 
@@ -37,17 +38,21 @@ def iso(ms: np.ndarray) -> pa.Array:
 
 
 def ip_strings(ips: np.ndarray) -> pa.Array:
+    """IPv4 addresses held as integers, in dotted notation."""
     octets = [pc.cast(pa.array((ips >> s) & 0xFF), pa.string()) for s in (24, 16, 8, 0)]
     return pc.binary_join_element_wise(*octets, ".")
 
 
-# A column to write: ("time", epoch ms) | ("num", values) | (string pool, indices; -1 = null).
+# A column to write: ("time", epoch ms) | ("num", values) | ("num?", values; < 0 = null)
+# | (string pool, indices; -1 = null).
 Col = tuple["pa.Array | str", np.ndarray]
 
 
 def _render(col: Col, part: slice) -> pa.Array:
     how, values = col
     if isinstance(how, str):
+        if how == "num?":
+            return pa.array(values[part], mask=values[part] < 0)
         return iso(values[part]) if how == "time" else pa.array(values[part])
     index = values[part]
     return how.take(pa.array(np.maximum(index, 0), mask=index < 0))
