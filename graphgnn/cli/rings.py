@@ -36,7 +36,6 @@ def format_rings(rows: list[dict[str, Any]]) -> str:
 def add_arguments(parser) -> None:
     parser.add_argument("--top", type=int, default=10, help="how many rings (default 10)")
     parser.add_argument("--json", action="store_true", help="rings as a JSON list")
-    parser.add_argument("--store", help="'embedded' (default) or a Neo4j URI")
 
 
 def run(args) -> int:
