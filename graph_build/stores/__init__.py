@@ -3,12 +3,25 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from graph_build.errors import ConfigError
 from graph_build.stores.base import GraphStore
 
 NEO4J_SCHEMES = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
+
+
+def masked(spec: str) -> str:
+    """``spec`` with anything that may be credentials (before an ``@``) replaced by ``***``.
+
+    Works on malformed URIs too (``bolt:/user:pw@host``), which a URL parser would keep whole.
+    """
+    if "@" not in spec:
+        return spec
+    head, _, host = spec.rpartition("@")
+    scheme = re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:/*", head)
+    return f"{scheme.group(0) if scheme else ''}***@{host}"
 
 
 def open_store(spec: str | None = None, home: str | Path | None = None) -> GraphStore:
@@ -34,7 +47,7 @@ def open_store(spec: str | None = None, home: str | Path | None = None) -> Graph
 
         return Neo4jStore(spec)
     raise ConfigError(
-        f"unknown store {spec!r}",
+        f"unknown store {masked(spec)!r}",
         hint="use 'embedded' or a Neo4j URI starting with "
         + ", ".join(NEO4J_SCHEMES)
         + " (e.g. bolt://localhost:7687; credentials from NEO4J_USERNAME / NEO4J_PASSWORD)",

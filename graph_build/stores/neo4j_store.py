@@ -83,6 +83,44 @@ def _describe(e: BaseException) -> str:
     return text if len(text) <= 500 else text[:497] + "..."
 
 
+def quiet_notifications() -> dict[str, Any]:
+    """Driver settings that keep server notifications off the terminal.
+
+    Why: every command printed 1-24 notifications of ~700 characters (``01N52 … property key
+    does not exist`` on a graph without scores yet), burying the one line that mattered.
+    ``FRAUDRING_NEO4J_NOTIFICATIONS=WARNING`` (or INFORMATION) brings them back.
+    """
+    level = os.environ.get("FRAUDRING_NEO4J_NOTIFICATIONS", "OFF").strip().upper() or "OFF"
+    return {"notifications_min_severity": level}
+
+
+def _quiet_driver_logging() -> None:
+    """Route the driver's log records away from stderr (errors still raise with a message).
+
+    Without a handler, Python prints the driver's warnings ("Unable to retrieve routing
+    information", "Transaction failed and will be retried") before the real error.
+    """
+    import logging
+
+    logger = logging.getLogger("neo4j")
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
+def _reach_hint(uri: str, e: BaseException) -> str:
+    """What to check when a server cannot be reached; TLS when the scheme or error says so."""
+    scheme = uri.split("://", 1)[0].lower()
+    text = f"{e} {e.__cause__ or ''}".lower()
+    if scheme.endswith(("+s", "+ssc")):
+        return (f"{scheme}:// asks for TLS: if the server does not offer TLS, use "
+                f"{scheme.split('+')[0]}:// instead (or enable TLS on the server)")
+    if "ssl" in text or "tls" in text:
+        return f"the server may require TLS: try {scheme}+s://"
+    return ("is the server running and the address right? (`docker compose up -d` starts "
+            "one; for Aura use the neo4j+s:// URI it gave you)")
+
+
 class Neo4jStore:
     """A :class:`~graph_build.stores.base.GraphStore` on a Neo4j server (5.x or later).
 
@@ -132,8 +170,10 @@ class Neo4jStore:
         self._write = neo4j.RoutingControl.WRITE
 
         auth = (self.user, password) if password is not None else None
+        _quiet_driver_logging()
         try:
-            self._driver = neo4j.GraphDatabase.driver(uri, auth=auth, **driver_config)
+            self._driver = neo4j.GraphDatabase.driver(
+                uri, auth=auth, **{**quiet_notifications(), **driver_config})
         except (nx.ConfigurationError, ValueError, TypeError) as e:
             raise StoreError(
                 f"invalid Neo4j URI or driver setting {redact(uri)!r}: {self._describe(e)}",
@@ -149,6 +189,11 @@ class Neo4jStore:
             )
         except nx.AuthError as e:
             self._close_quietly()
+            if password is None:
+                raise StoreError(
+                    f"no password was set for Neo4j at {self.location}",
+                    hint="set NEO4J_PASSWORD (or put user:password@ in the URI)",
+                ) from e
             raise StoreError(
                 f"Neo4j at {self.location} refused the credentials of user {self.user!r}: "
                 f"{self._describe(e)}",
@@ -166,12 +211,16 @@ class Neo4jStore:
                 f"Neo4j at {self.location} answered with an error: {self._describe(e)}",
                 hint="check the user's permissions on the database",
             ) from e
+        except ValueError as e:  # e.g. a port that is not a number, found when connecting
+            self._close_quietly()
+            raise StoreError(f"invalid Neo4j URI {redact(uri)!r}: {self._describe(e)}",
+                             hint="use bolt://host:7687, neo4j://host:7687 or neo4j+s://host"
+                             ) from e
         except (nx.DriverError, OSError) as e:
             self._close_quietly()
             raise StoreError(
                 f"cannot reach Neo4j at {redact(uri)}: {self._describe(e)}",
-                hint="is the server running and the address right? (`docker compose up -d` "
-                "starts one; for Aura use the neo4j+s:// URI it gave you)",
+                hint=_reach_hint(uri, e),
             ) from e
 
     # -- reads ---------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -11,19 +12,17 @@ from graph_build.to_graph import tables_to_frames
 from graph_build.build import build, check_input
 from graph_build.stats import graph_stats
 
+sys.path.insert(0, str(Path(__file__).parent / "stores"))
+from neo4j_scratch import scratch_neo4j  # noqa: E402
+
 pytestmark = pytest.mark.neo4j
 
 
 @pytest.fixture()
 def neo4j_store():
-    from graph_build.stores import open_store
-
-    store = open_store(os.environ["NEO4J_URI"])
-    if graph_stats(store)["nodes"]["User"]:
-        pytest.skip("the Neo4j database is not empty; these tests clear it")
-    yield store
-    store.clear()
-    store.close()
+    """An empty Neo4j database; afterwards only the project's labels are removed."""
+    with scratch_neo4j() as store:
+        yield store
 
 
 def test_build_is_exact_and_idempotent_on_neo4j(neo4j_store, generated_dir):

@@ -12,7 +12,11 @@ from graphgnn.cli import main as cli_main
 
 @pytest.fixture()
 def cli_store(generated_dir, tmp_path, monkeypatch):
-    """The generated graph built through the CLI into a private data folder."""
+    """The generated graph built through the CLI into a private data folder.
+
+    NEO4J_URI is unset: with it, the CLI would build into that Neo4j and leave ~20k nodes.
+    """
+    monkeypatch.delenv("NEO4J_URI", raising=False)
     monkeypatch.setenv("FRAUDRING_HOME", str(tmp_path / "home"))
     assert cli_main(["build", "--data", str(generated_dir)]) == 0
     yield

@@ -1,4 +1,4 @@
-"""Reading tables: every problem the reader finds has a line; missing means the same in both forms."""
+"""Reading tables: each problem the reader finds has a line; missing is the same in both forms."""
 
 from __future__ import annotations
 

@@ -6,11 +6,13 @@ repository's docker-compose.yml::
     docker compose up -d
     NEO4J_URI=bolt://localhost:7687 NEO4J_PASSWORD=fraudring-dev-pass pytest -m neo4j
 
-They delete everything in the database, so they refuse (skip) a database that holds data.
+They run only on a database that is empty at their start and delete only the project's labels
+afterwards (``neo4j_scratch``): they never delete what they did not write.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from types import SimpleNamespace
 
@@ -20,6 +22,7 @@ from graph_build import cypher, schema
 from graph_build.errors import ConfigError, StoreError
 from graph_build.stores import open_store
 from graph_build.stores.neo4j_store import COUNTERS, Neo4jStore, redact
+from neo4j_scratch import cleanup_statements, remove_project_nodes, scratch_neo4j
 
 # -- without a server ------------------------------------------------------------------------
 
@@ -109,7 +112,8 @@ def test_settings_come_from_env(fake):
 
     assert fake._driver.uri == "neo4j+s://db.example:7687"
     assert fake._driver.auth == ("neo4j", "pw")
-    assert fake._driver.config == {}  # encryption comes from the scheme alone
+    # encryption comes from the scheme alone; notifications are off (see quiet_notifications)
+    assert fake._driver.config == {"notifications_min_severity": "OFF"}
     assert fake.database == "neo4j"
     assert fake.location == "neo4j+s://db.example:7687 (database neo4j)"
     fake.read("RETURN 1 AS x")
@@ -189,16 +193,8 @@ def test_server_errors_become_store_errors(fake):
 
 @pytest.fixture(scope="module")
 def real():
-    if not os.environ.get("NEO4J_URI"):
-        pytest.skip("set NEO4J_URI to run against a real Neo4j")
-    store = Neo4jStore()
-    if store.read("MATCH (n) RETURN count(n) AS n")[0]["n"]:
-        store.close()
-        pytest.skip(f"{store.location} holds data and these tests delete everything: "
-                    "point NEO4J_URI / NEO4J_DATABASE at a scratch database")
-    yield store
-    store.clear()
-    store.close()
+    with scratch_neo4j() as store:
+        yield store
 
 
 def _user_count(store) -> int:
@@ -229,9 +225,63 @@ def test_real_neo4j_round_trip(real):
     assert _user_count(real) == 5  # MERGE on the key: a re-run adds nothing
 
     export = cypher.render("export/nodes", label="User")
-    pages = list(real.read_pages(export, {"as_of": None}, page_size=2))
+    pages = list(real.read_pages(export, {"as_of": None, "since": None}, page_size=2))
     assert [len(p) for p in pages] == [2, 2, 1]
     assert sorted(r["user_id"] for p in pages for r in p) == [f"u{i}" for i in range(5)]
 
-    real.clear()
+    remove_project_nodes(real)
     assert _user_count(real) == 0
+
+
+def test_test_cleanup_never_touches_labels_it_did_not_write():
+    statements = cleanup_statements()
+    assert statements and all(s.startswith("MATCH (n:") for s in statements)
+    assert not any(":Keep" in s or ":Account" in s or "MATCH (n)" in s for s in statements)
+
+
+def test_an_unknown_store_spec_is_echoed_without_its_password():
+    with pytest.raises(ConfigError) as info:
+        open_store("bolt:/alice:hunter2@localhost")  # a typo'd scheme
+    assert "hunter2" not in str(info.value)
+    with pytest.raises(ConfigError) as info:
+        open_store("htp://alice:hunter2@localhost:7687")
+    assert "hunter2" not in str(info.value) and "localhost" in str(info.value)
+
+
+def test_a_bad_port_is_a_clear_error_without_the_password():
+    with pytest.raises(StoreError) as info:
+        Neo4jStore("bolt://u:pw-secret@127.0.0.1:notaport", connection_timeout=1)
+    assert "pw-secret" not in f"{info.value} {info.value.hint}"
+
+
+def test_tls_to_a_server_without_tls_says_tls():
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    port = server.getsockname()[1]
+
+    def answer_in_plain_text():
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = server.accept()
+                conn.sendall(b"HTTP/1.0 400 Bad Request\r\n\r\n")
+                conn.close()
+
+    threading.Thread(target=answer_in_plain_text, daemon=True).start()
+    try:
+        with pytest.raises(StoreError) as info:
+            Neo4jStore(f"neo4j+s://127.0.0.1:{port}", password="x", connection_timeout=2,
+                       max_transaction_retry_time=0)
+        assert "TLS" in info.value.hint and "neo4j://" in info.value.hint
+    finally:
+        server.close()
+
+
+def test_driver_notifications_and_logging_are_quiet(fake):
+    import logging
+
+    assert fake._driver.config["notifications_min_severity"] == "OFF"
+    assert logging.getLogger("neo4j").handlers and not logging.getLogger("neo4j").propagate
