@@ -101,3 +101,17 @@ def built_store(tmp_path_factory, generated_dir):
     build(generated_dir, store, log=lambda _msg: None)
     yield store
     _stop(store)
+
+
+@pytest.fixture(scope="session")
+def trained_ckpt(generated_dir, tmp_path_factory):
+    """A small checkpoint trained on the generated tables (3 epochs; shared, read-only)."""
+    from graphgnn.cli.train import run_lightning_cli
+
+    root = tmp_path_factory.mktemp("trained")
+    config = Path(__file__).resolve().parents[1] / "configs" / "demo.yaml"
+    run_lightning_cli(["fit", "--config", str(config), "--data.source=tables",
+                       f"--data.data_dir={generated_dir}", f"--data.cache_dir={root}/cache",
+                       f"--trainer.default_root_dir={root}/runs", "--trainer.max_epochs=3",
+                       "--model.hidden=8"])
+    return root / "runs" / "latest.ckpt"
