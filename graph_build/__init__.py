@@ -36,5 +36,5 @@ def __getattr__(name: str) -> Any:
 # ``build`` and ``generate`` are also the names of their modules: bind the functions once the
 # modules are loaded, so the package attribute is the function (``from graph_build.build
 # import …`` still reaches the module through sys.modules).
-from graph_build.build import build  # noqa: E402
-from graph_build.generate import generate  # noqa: E402
+from graph_build.build import build  # noqa: E402, F401
+from graph_build.generate import generate  # noqa: E402, F401
