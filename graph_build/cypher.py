@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -36,9 +36,41 @@ class Statement:
     template: str | None
     text: str
     params: tuple[str, ...] = ()
+    #: Declared type of each parameter: ``str``, ``int``, ``float``, ``bool``, ``list`` or
+    #: ``map``, with a trailing ``?`` when null is allowed (``// params: since:int?, rows:list``).
+    param_types: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     def runs_on(self, kind: str) -> bool:
         return self.dialect in ("both", kind)
+
+
+PARAM_TYPES = ("str", "int", "float", "bool", "list", "map")
+
+
+def parse_params(header: str, where: str) -> dict[str, str]:
+    """``"since:int?, rows:list"`` -> ``{"since": "int?", "rows": "list"}``.
+
+    Why types: Neo4j requires every parameter a statement references, with the right type
+    (``ParameterMissing``, a list where a number came), while FalkorDB inlines whatever it gets;
+    declared types let the embedded test run send exactly what Neo4j would accept.
+
+    A parameter without a type is ``any`` (the statement tests reject that; loading does not,
+    so a file being written does not break every command).
+
+    Raises:
+        ValueError: a parameter with an unknown type.
+    """
+    declared: dict[str, str] = {}
+    for item in (p.strip() for p in header.split(",")):
+        if not item:
+            continue
+        name, sep, kind = (x.strip() for x in item.partition(":"))
+        kind = kind if sep else "any"
+        if kind != "any" and kind.rstrip("?") not in PARAM_TYPES:
+            raise ValueError(f"{where}: parameter {name!r} has an unknown type "
+                             f"({', '.join(PARAM_TYPES)}, '?' for nullable): {item!r}")
+        declared[name] = kind
+    return declared
 
 
 def _parse(path: Path) -> Statement:
@@ -51,7 +83,8 @@ def _parse(path: Path) -> Statement:
     title = header[0] if header else path.stem
     meta = dict(h.split(":", 1) for h in header[1:] if ":" in h)
     meta = {k.strip().lower(): v.strip() for k, v in meta.items()}
-    params = tuple(p.strip() for p in meta.get("params", "").split(",") if p.strip())
+    declared = parse_params(meta.get("params", ""), path.name)
+    params = tuple(declared)
     name = path.relative_to(CYPHER_DIR).with_suffix("").as_posix()
     return Statement(
         name=name,
@@ -60,6 +93,7 @@ def _parse(path: Path) -> Statement:
         template=meta.get("template") or None,
         text=raw.strip().rstrip(";"),
         params=params,
+        param_types=declared,
     )
 
 

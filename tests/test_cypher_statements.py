@@ -45,6 +45,28 @@ WRITE_CLAUSE = re.compile(r"\b(CREATE|MERGE|SET|DELETE|REMOVE|DROP)\b", re.IGNOR
 PAGED = re.compile(r"SKIP\s+\$skip\s+LIMIT\s+\$limit\s*$", re.IGNORECASE)
 
 
+#: A value of each declared type (``// params: name:type``), for names not in PARAMS.
+TYPE_VALUES: dict[str, object] = {
+    "str": "x", "int": 0, "float": 0.5, "bool": False, "list": [], "map": {},
+}
+PY_TYPES: dict[str, type | tuple[type, ...]] = {
+    "str": str, "int": int, "float": (int, float), "bool": bool, "list": list, "map": dict,
+}
+
+
+def typed_value(name: str, declared: str) -> object:
+    """A value of the declared type: PARAMS' value when it has that type, else the type's.
+
+    Nullable parameters (``int?``) get a value, not null: null is what a caller that forgot
+    the parameter sends on FalkorDB, and that must not be what the test proves works.
+    """
+    kind = declared.rstrip("?")
+    value = PARAMS.get(name, TYPE_VALUES[kind])
+    wanted = PY_TYPES[kind]
+    ok = isinstance(value, wanted) and not (kind in ("int", "float") and isinstance(value, bool))
+    return value if ok else TYPE_VALUES[kind]
+
+
 def param_value(name: str) -> object:
     """A dummy value of the right type for parameter ``name`` (by name when not in PARAMS)."""
     if name in PARAMS:
@@ -126,6 +148,30 @@ def test_param_heuristics():
     assert param_value("something_else") == 0
 
 
+PARAM_REF = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+@pytest.mark.parametrize(("stmt", "text"), [pytest.param(s, t, id=d) for d, s, t in RENDERED])
+def test_every_parameter_is_declared_with_a_type(stmt, text):
+    # Neo4j fails a statement whose referenced parameter is missing (ParameterMissing); the
+    # header is the contract callers and this test follow, so it must name every one.
+    used = set(PARAM_REF.findall(_code(text)))
+    assert used == set(stmt.params), (sorted(used), stmt.params)
+    untyped = [n for n, t in stmt.param_types.items() if t == "any"]
+    assert not untyped, f"give these a type in the // params: header: {untyped}"
+
+
+def test_declared_types_decide_the_values():
+    assert typed_value("bad_runs", "list") == []  # was 0 by the name heuristic
+    assert typed_value("limit", "int") == 10
+    assert typed_value("since", "int?") == 0
+    assert typed_value("error", "str?") == "x"
+    with pytest.raises(ValueError, match="unknown type"):
+        cypher.parse_params("since:integer", "x.cypher")
+    assert cypher.parse_params("since", "x") == {"since": "any"}
+    assert cypher.parse_params("since:int?, rows:list", "x") == {"since": "int?", "rows": "list"}
+
+
 def test_statements_found():
     names = {stmt.name for _, stmt, _ in RENDERED}
     assert "build/merge_nodes" in names
@@ -134,7 +180,7 @@ def test_statements_found():
 
 @pytest.mark.parametrize(("stmt", "text"), list(_cases()))
 def test_statement_runs_on_embedded_store(seeded, stmt, text):
-    params = {name: param_value(name) for name in stmt.params}
+    params = {name: typed_value(name, stmt.param_types[name]) for name in stmt.params}
     if WRITE_CLAUSE.search(_code(text)):
         try:
             counters = seeded.write(text, params)

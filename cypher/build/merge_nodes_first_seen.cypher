@@ -1,6 +1,6 @@
 // Upsert entities first seen in events or orders (devices, IPs, addresses, cards): first_seen only moves earlier
 // template: node
-// params: rows
+// params: rows:list
 UNWIND $rows AS row
 MERGE (n:__LABEL__ {__KEY__: row.key})
 SET n += row.props

@@ -1,6 +1,6 @@
 // Fold timestamped observations into one edge: first_seen/last_seen widen, count adds only observations later than the edge's last_seen (so a re-run adds nothing)
 // template: rel
-// params: rows
+// params: rows:list
 UNWIND $rows AS row
 MATCH (a:__SRC__ {__SRC_KEY__: row.src})
 MATCH (b:__DST__ {__DST_KEY__: row.dst})

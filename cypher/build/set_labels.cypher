@@ -1,6 +1,6 @@
 // Known outcomes from a labels table become verdicts, never overriding an investigator's
 // template: node
-// params: rows
+// params: rows:list
 UNWIND $rows AS row
 MATCH (n:__LABEL__ {__KEY__: row.key})
 WITH n, row

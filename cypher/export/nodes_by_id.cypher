@@ -1,7 +1,7 @@
 // Export one label as of a time, one range of internal node ids at a time (embedded store: a range scan costs what it returns, where SKIP re-reads every earlier row)
 // dialect: falkordb
 // template: node
-// params: lo, hi, as_of, since, skip, limit
+// params: lo:int, hi:int, as_of:int?, since:int?, skip:int, limit:int
 MATCH (n:__LABEL__)
 WHERE id(n) >= $lo AND id(n) < $hi
   AND ($as_of IS NULL OR n.__TIME__ IS NULL OR n.__TIME__ <= $as_of)

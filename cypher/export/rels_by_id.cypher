@@ -1,7 +1,7 @@
 // Export one relationship type as of a time, for the source nodes in one range of internal ids (embedded store; see nodes_by_id)
 // dialect: falkordb
 // template: rel
-// params: lo, hi, as_of, since, skip, limit
+// params: lo:int, hi:int, as_of:int?, since:int?, skip:int, limit:int
 MATCH (a:__SRC__)-[r:__TYPE__]->(b:__DST__)
 WHERE id(a) >= $lo AND id(a) < $hi
   AND ($as_of IS NULL OR r.__TIME__ <= $as_of)

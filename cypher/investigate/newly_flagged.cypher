@@ -1,5 +1,5 @@
 // Nodes newly flagged by the latest succeeded scoring run
-// params: limit
+// params: limit:int
 MATCH (run:ScoringRun)
 WHERE run.status = 'succeeded'
 WITH run ORDER BY run.started_at DESC LIMIT 1

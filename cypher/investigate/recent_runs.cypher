@@ -1,5 +1,5 @@
 // The last scoring runs (the audit trail): status, mode, nodes written, flagged, rings
-// params: limit
+// params: limit:int
 MATCH (r:ScoringRun)
 RETURN r.run_id AS run_id, r.status AS status, r.mode AS mode, r.model_version AS model_version,
        r.started_at AS started_at, r.finished_at AS finished_at, r.nodes_scored AS nodes_scored,

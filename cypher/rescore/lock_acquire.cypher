@@ -1,5 +1,5 @@
 // Take or renew the rescore lock if it is free, expired or already ours (the first SET takes Neo4j's node write lock before the check, so two jobs cannot both pass it)
-// params: name, owner, now, expires_at
+// params: name:str, owner:str, now:int, expires_at:int
 MERGE (l:RescoreLock {name: $name})
 SET l.touched_at = $now
 WITH l

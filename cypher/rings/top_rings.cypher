@@ -1,5 +1,5 @@
 // The top open rings by score with their members and shared entities (fraudring rings)
-// params: limit
+// params: limit:int
 MATCH (r:FraudRing)
 WHERE r.closed_at IS NULL
 WITH r ORDER BY r.score DESC, r.size DESC LIMIT $limit

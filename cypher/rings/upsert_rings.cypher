@@ -1,5 +1,5 @@
 // Create or update rings (kept ids keep detected_at; growth is remembered in prev_size and grown_at; a reappearing ring reopens)
-// params: rows, run_id, now
+// params: rows:list, run_id:str, now:int
 UNWIND $rows AS row
 MERGE (r:FraudRing {ring_id: row.ring_id})
 ON CREATE SET r.detected_at = $now

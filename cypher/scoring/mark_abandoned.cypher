@@ -1,5 +1,5 @@
 // Mark runs that died while running as failed (called by the next run, which holds the lock)
-// params: run_ids, finished_at
+// params: run_ids:list, finished_at:int
 UNWIND $run_ids AS id
 MATCH (r:ScoringRun {run_id: id})
 WHERE r.status = 'running'

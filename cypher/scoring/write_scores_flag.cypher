@@ -1,6 +1,6 @@
 // Write one run's scores onto newly flagged nodes of one label and add :Flagged (same statement, so score and flag never disagree)
 // template: scored
-// params: rows, run_id, model_version, scored_at
+// params: rows:list, run_id:str, model_version:str, scored_at:int
 UNWIND $rows AS row
 MATCH (n:__LABEL__ {__KEY__: row.key})
 SET n.anomaly_score = row.score, n.anomaly_pct = row.pct, n.scored_at = $scored_at,

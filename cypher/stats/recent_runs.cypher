@@ -1,5 +1,5 @@
 // The latest scoring runs, newest first
-// params: limit
+// params: limit:int
 MATCH (r:ScoringRun)
 RETURN r.run_id AS run_id, r.status AS status, r.model_version AS model_version,
        r.started_at AS started_at, r.finished_at AS finished_at, r.nodes_scored AS nodes_scored,
