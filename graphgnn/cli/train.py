@@ -15,6 +15,9 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.cli import LightningCLI
 
 from graphgnn.model.datamodule import DataModule
@@ -41,11 +44,49 @@ def format_metrics(metrics: dict[str, dict[str, dict[str, float]]]) -> str:
     return "\n".join(lines)
 
 
+class ScoreWriter(BasePredictionWriter):
+    """``fraudring train predict`` writes the predicted nodes' scores to a Parquet or CSV file.
+
+    Columns ``label, key, anomaly_score, anomaly_pct`` (as :meth:`graphgnn.Detector.score`);
+    the format follows the file's suffix (``.parquet`` or ``.csv``). Default path:
+    ``<trainer.default_root_dir>/predictions.parquet``.
+    """
+
+    def __init__(self, out: str | None = None) -> None:
+        super().__init__(write_interval="epoch")
+        self.out = out
+
+    def write_on_epoch_end(self, trainer, pl_module, predictions, batch_indices) -> None:
+        from graphgnn.scores.scoring import percentiles
+
+        keys = trainer.datamodule.meta["keys"]
+        parts = []
+        for t in sorted({t for batch in predictions for t in batch}):
+            rows = np.concatenate([batch[t].numpy() for batch in predictions if t in batch])
+            rows = rows[np.unique(rows[:, 0], return_index=True)[1]]  # one row per node
+            ids, scores = rows[:, 0].astype(np.int64), rows[:, 1].astype(np.float64)
+            parts.append(pd.DataFrame({"label": t, "key": np.asarray(keys[t], dtype=object)[ids],
+                                       "anomaly_score": scores,
+                                       "anomaly_pct": percentiles(scores)}))
+        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+            columns=["label", "key", "anomaly_score", "anomaly_pct"])
+        out = Path(self.out or Path(trainer.default_root_dir) / "predictions.parquet")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix == ".csv":
+            frame.to_csv(out, index=False)
+        else:
+            frame.to_parquet(out, index=False)
+        if trainer.is_global_zero:
+            print(f"predictions: {len(frame):,} scored nodes -> {out}", file=sys.stderr)
+
+
 class FraudCLI(LightningCLI):
     """LightningCLI with the data-to-model links and an evaluation summary after ``fit``."""
 
     def add_arguments_to_parser(self, parser) -> None:
         parser.link_arguments("data.in_dims", "model.in_dims", apply_on="instantiate")
+        # Every run gets the prediction writer; it acts only under `predict`.
+        parser.add_lightning_class_args(ScoreWriter, "predict_writer")
 
     def after_fit(self) -> None:
         trainer, model, dm = self.trainer, self.model, self.datamodule

@@ -114,3 +114,18 @@ def test_mismatched_checkpoint_is_refused(trained, tmp_path):
         load_scorer(bad)
     with pytest.raises(FraudringError, match="no checkpoint"):
         load_scorer(tmp_path / "missing.ckpt")
+
+
+def test_predict_writes_the_scores_of_every_predicted_node(generated_dir, trained_ckpt, tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "scores.csv"
+    run_lightning_cli(["predict", "--config", CONFIG, "--data.source=tables",
+                       f"--data.data_dir={generated_dir}", f"--data.cache_dir={tmp_path}/c",
+                       f"--trainer.default_root_dir={tmp_path}/runs", "--model.hidden=8",
+                       f"--ckpt_path={trained_ckpt}", f"--predict_writer.out={out}"])
+    frame = pd.read_csv(out)
+    assert list(frame.columns) == ["label", "key", "anomaly_score", "anomaly_pct"]
+    users = frame[frame.label == "User"]
+    assert len(users) == users.key.nunique() == len(frames_of(generated_dir).nodes["User"])
+    assert users.anomaly_score.between(0, 1).all()
