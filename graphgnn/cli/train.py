@@ -17,9 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from lightning.pytorch.callbacks import BasePredictionWriter
+from lightning.pytorch.callbacks import BasePredictionWriter, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
+from graph_build.errors import FraudringError
 from graphgnn.model.datamodule import DataModule
 from graphgnn.model.system import System
 
@@ -85,7 +86,15 @@ class FraudCLI(LightningCLI):
 
     def add_arguments_to_parser(self, parser) -> None:
         parser.link_arguments("data.in_dims", "model.in_dims", apply_on="instantiate")
-        # Every run gets the prediction writer; it acts only under `predict`.
+        # Callbacks every config needs, declared once here (configs only tune them):
+        # model selection and early stopping on validation AUPRC, and the prediction writer,
+        # which acts only under `predict`.
+        parser.add_lightning_class_args(ModelCheckpoint, "checkpoint")
+        parser.set_defaults({"checkpoint.monitor": "val_auprc", "checkpoint.mode": "max",
+                             "checkpoint.filename": "best", "checkpoint.save_top_k": 1})
+        parser.add_lightning_class_args(EarlyStopping, "early_stopping")
+        parser.set_defaults({"early_stopping.monitor": "val_auprc", "early_stopping.mode": "max",
+                             "early_stopping.patience": 15})
         parser.add_lightning_class_args(ScoreWriter, "predict_writer")
 
     def after_fit(self) -> None:
@@ -121,14 +130,20 @@ def run_lightning_cli(args: list[str]) -> None:
     Example: ``run_lightning_cli(["fit", "--config", "configs/demo.yaml",
     "--trainer.fast_dev_run=true"])``.
     """
-    FraudCLI(
-        System,
-        DataModule,
-        args=args,
-        save_config_kwargs={"overwrite": True},
-        parser_kwargs={"prog": "fraudring train"},
-        seed_everything_default=0,
-    )
+    try:
+        FraudCLI(
+            System,
+            DataModule,
+            args=args,
+            save_config_kwargs={"overwrite": True},
+            parser_kwargs={"prog": "fraudring train"},
+            seed_everything_default=0,
+        )
+    except ModuleNotFoundError as e:
+        # An optional part a config asked for (e.g. a TensorBoard logger) is not installed.
+        raise FraudringError(f"the training run needs the package {e.name!r}, which is not "
+                             "installed", hint=f"pip install {e.name}  (or drop the option "
+                             "that asks for it, e.g. --trainer.logger)") from e
 
 
 def main() -> None:
