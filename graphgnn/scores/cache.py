@@ -1,7 +1,8 @@
 """The last scoring run's export, kept so an incremental rescore reads only what is new.
 
 A full export reads every node and relationship; between two runs a graph typically gains ~1%.
-So each successful rescore pickles the frames it scored (cut at its ``as_of``), and the next
+So each successful rescore saves the frames it scored (cut at its ``as_of``; Parquet, never
+pickle: a crafted cache file cannot run code), and the next
 incremental run loads them and exports only rows newer than that watermark
 (:func:`graph_build.export.merge_frames`). A missing, stale or unreadable cache just means a
 full export.
@@ -10,41 +11,32 @@ full export.
 from __future__ import annotations
 
 import hashlib
-import os
-import pickle
 from collections.abc import Callable
 from pathlib import Path
 
 from graph_build.export import export_frames, merge_frames
 from graph_build.frames import GraphFrames
+from graph_build.frames_io import load_frames, save_frames
 from graph_build.stores.embedded_server import data_home
 
 
 def cache_path(store) -> Path:
     """Where the frames of ``store`` are kept (under the data folder, one file per store)."""
     digest = hashlib.sha1(store.location.encode()).hexdigest()[:12]
-    return data_home() / "cache" / f"frames-{digest}.pkl"
+    return data_home() / "cache" / f"frames-{digest}"
 
 
 def load(store, as_of: int) -> GraphFrames | None:
     """The cached frames if they were cut exactly at ``as_of``, else None."""
-    path = cache_path(store)
-    try:
-        with open(path, "rb") as f:
-            frames = pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-        return None
-    return frames if isinstance(frames, GraphFrames) and frames.as_of == as_of else None
+    frames = load_frames(cache_path(store))
+    return frames if frames is not None and frames.as_of == as_of else None
 
 
 def save(store, frames: GraphFrames) -> None:
     """Replace the cache atomically (a crash mid-write leaves the previous file or none)."""
     path = cache_path(store)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        pickle.dump(frames, f, protocol=pickle.HIGHEST_PROTOCOL)
-    tmp.replace(path)
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    save_frames(frames, path)
 
 
 def export_since_watermark(store, watermark: int | None, as_of: int,
