@@ -42,6 +42,7 @@ class BuildReport:
     nodes: dict[str, int] = field(default_factory=dict)
     relationships: dict[str, int] = field(default_factory=dict)
     rejects_file: str | None = None
+    ingest_seq: int | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -215,6 +216,30 @@ def _rejects(problems: list, raw: dict[str, RawTable], target: Path) -> str:
                           hint="pass --rejects PATH in a writable folder") from e
 
 
+def begin_ingest(store: GraphStore, now_ms: int | None = None) -> int:
+    """Open an ingest (this build): the next ingest sequence number, recorded as running.
+
+    Every node and relationship this build creates or changes carries it (``ingest_seq``), so
+    rescoring tracks change by ingestion, not by event time: late and backfilled rows count.
+    """
+    import os
+    import secrets
+    import socket
+
+    now = int(time.time() * 1000) if now_ms is None else now_ms
+    name = f"build-{now}-{secrets.token_hex(4)}"
+    store.write(cypher.render("build/ingest_begin"), {
+        "name": name, "now": now, "owner": f"{socket.gethostname()}:{os.getpid()}"})
+    found = store.read(cypher.render("build/ingest_read"), {"name": name})
+    return int(found[0]["seq"])
+
+
+def finish_ingest(store: GraphStore, seq: int) -> None:
+    """Mark the ingest finished: rescoring's watermark may now pass its sequence number."""
+    store.write(cypher.render("build/ingest_finish"),
+                {"seq": seq, "now": int(time.time() * 1000)})
+
+
 #: A build that wrote at least this many rows asks the store to compact itself afterwards.
 COMPACT_MIN_ROWS = 20_000
 
@@ -258,6 +283,7 @@ def build(
     if not isinstance(store, GraphStore):
         store = store()
     store.ensure_schema()
+    report.ingest_seq = seq = begin_ingest(store)
     t2 = time.perf_counter()
     plan = list(write_plan(frames, labels))
     t3 = time.perf_counter()
@@ -267,10 +293,12 @@ def build(
         bar.set_description(f"build {what}")
         for start in range(0, len(frame), chunk):
             rows = make_rows(frame.iloc[start:start + chunk])
-            store.write_rows(query, rows, batch_size=batch_size, progress=bar.update)
+            store.write_rows(query, rows, batch_size=batch_size, progress=bar.update,
+                             params={"seq": seq})
         log(f"  {what:<14} {len(frame):>10,} rows")
         report.rows_written += len(frame)
     bar.close()
+    finish_ingest(store, seq)
     t_reload = time.perf_counter()
     if report.rows_written >= COMPACT_MIN_ROWS and store.compact():
         log("  reloaded the embedded store from its snapshot (faster label writes after a load)")

@@ -18,11 +18,11 @@ from graph_build.stores.base import DEFAULT_PAGE, GraphStore
 
 
 def _frame(store: GraphStore, query: str, as_of: int | None, since: int | None, page_size: int,
-           progress: Callable[[int], None] | None, id_label: str | None = None
-           ) -> pd.DataFrame | None:
+           progress: Callable[[int], None] | None, id_label: str | None = None,
+           changed_after: int | None = None) -> pd.DataFrame | None:
     """All rows of one export query; with ``id_label`` (embedded store), range by range of
     that label's internal node ids (the query filters on ``$lo <= id < $hi``)."""
-    params = {"as_of": as_of, "since": since}
+    params = {"as_of": as_of, "since": since, "changed_after": changed_after}
     if id_label is None:
         ranges: list[dict] = [{}]
     else:
@@ -52,6 +52,7 @@ def export_frames(
     page_size: int = DEFAULT_PAGE,
     progress: Callable[[int], None] | None = None,
     since: int | None = None,
+    changed_after: int | None = None,
 ) -> GraphFrames:
     """The graph in ``store`` as it was at ``as_of`` (epoch ms; None = everything).
 
@@ -64,6 +65,9 @@ def export_frames(
         progress: called with the number of rows of each page.
         since: only what came into being after this epoch ms (timeless nodes included) — the
             delta to add to an earlier export with :func:`merge_frames`.
+        changed_after: an ingest position (:func:`graph_build.build.begin_ingest`): only
+            what builds after it created or changed (late and backfilled rows included). With
+            ``since`` too, rows matching either are returned.
 
     Returns:
         Frames keyed by schema names; labels and types with no rows get empty frames.
@@ -75,12 +79,12 @@ def export_frames(
     for label in labels or list(schema.NODES):
         query = cypher.render("export/nodes_by_id" if by_id else "export/nodes", label=label)
         frame = _frame(store, query, as_of, since, page_size, progress,
-                       label if by_id else None)
+                       label if by_id else None, changed_after)
         frames.nodes[label] = frame if frame is not None else empty_node_frame(label)
     for rel_type in rel_types or list(schema.RELATIONSHIPS):
         query = cypher.render("export/rels_by_id" if by_id else "export/rels", rel_type=rel_type)
         source = schema.rel(rel_type).source if by_id else None
-        frame = _frame(store, query, as_of, since, page_size, progress, source)
+        frame = _frame(store, query, as_of, since, page_size, progress, source, changed_after)
         frames.rels[rel_type] = frame if frame is not None else empty_rel_frame(rel_type)
     return frames
 
