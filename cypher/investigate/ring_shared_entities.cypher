@@ -1,10 +1,21 @@
-// The devices and IPs a ring's members share, with how many members use each
-// params: ring_id
+// The devices, IPs, cards and addresses two or more of a ring's members use, with first and last use (cards and addresses are reached through the members' orders)
+// params: ring_id:str
 MATCH (u:User)-[:MEMBER_OF]->(r:FraudRing {ring_id: $ring_id})
-MATCH (u)-[:USED_DEVICE|USED_IP]->(e)
-WITH e, collect(u.user_id) AS members
+CALL {
+  WITH u
+  MATCH (u)-[x:USED_DEVICE|USED_IP]->(e)
+  RETURN e, x.first_seen AS first_use, x.last_seen AS last_use
+  UNION ALL
+  WITH u
+  MATCH (u)-[:PLACED]->(o:Order)-[:FROM_DEVICE|FROM_IP|SHIPPED_TO|PAID_WITH]->(e)
+  RETURN e, o.created_at AS first_use, o.created_at AS last_use
+}
+WITH e, collect(DISTINCT u.user_id) AS members, min(first_use) AS first_use,
+     max(last_use) AS last_use
 WHERE size(members) >= 2
-RETURN CASE WHEN e.device_id IS NULL THEN 'IP' ELSE 'Device' END AS kind,
-       coalesce(e.device_id, e.ip) AS entity, size(members) AS members_sharing,
-       e.anomaly_score AS entity_score, members
-ORDER BY members_sharing DESC
+RETURN CASE WHEN e:Device THEN 'device' WHEN e:IP THEN 'IP' WHEN e:PaymentMethod THEN 'card'
+       ELSE 'address' END AS kind,
+       coalesce(e.device_id, e.ip, e.payment_id, e.address_id) AS entity,
+       size(members) AS members_sharing, e.anomaly_score AS entity_score, first_use, last_use,
+       members
+ORDER BY members_sharing DESC, kind, entity
