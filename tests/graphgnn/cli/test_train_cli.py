@@ -129,3 +129,15 @@ def test_predict_writes_the_scores_of_every_predicted_node(generated_dir, traine
     users = frame[frame.label == "User"]
     assert len(users) == users.key.nunique() == len(frames_of(generated_dir).nodes["User"])
     assert users.anomaly_score.between(0, 1).all()
+
+
+@pytest.mark.gpu
+def test_gpu_config_trains_in_bf16_on_the_gpu(generated_dir, tmp_path, capsys):
+    """configs/gpu.yaml (accelerator gpu, bf16-mixed) fits, tests and checkpoints on a GPU."""
+    run_lightning_cli(["fit", "--config", str(Path(CONFIG).with_name("gpu.yaml")),
+                       "--data.source=tables", f"--data.data_dir={generated_dir}",
+                       f"--data.cache_dir={tmp_path}/c",
+                       f"--trainer.default_root_dir={tmp_path}/runs", "--trainer.max_epochs=2"])
+    assert "test  User" in capsys.readouterr().out
+    ckpt = torch.load(tmp_path / "runs" / "latest.ckpt", map_location="cpu", weights_only=True)
+    assert ckpt["fraudring"]["model_version"]
