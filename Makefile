@@ -11,11 +11,15 @@ STAMP := $(VENV)/.fraudring-installed
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml tests/cypher_lint/package-lock.json
+$(STAMP): pyproject.toml tests/cypher_lint/package-lock.json graphgnn/api/web/package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check torch==2.13.0
 	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
 	npm ci --silent --no-audit --no-fund --prefix tests/cypher_lint
+	# The workbench's graph library, bundled into the package: no CDN at run time.
+	npm ci --silent --no-audit --no-fund --prefix graphgnn/api/web
+	mkdir -p graphgnn/api/static/vendor
+	cp graphgnn/api/web/node_modules/cytoscape/dist/cytoscape.min.js graphgnn/api/static/vendor/
 	touch $(STAMP)
 
 demo: setup
@@ -33,4 +37,4 @@ bench: setup
 
 clean:
 	-$(BIN)/fraudring db stop
-	rm -rf $(VENV) tests/cypher_lint/node_modules
+	rm -rf $(VENV) tests/cypher_lint/node_modules graphgnn/api/web/node_modules graphgnn/api/static/vendor

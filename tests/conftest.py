@@ -16,6 +16,15 @@ FIXTURE_USERS = 2000
 FIXTURE_SEED = 7
 
 
+def chromium_path() -> str | None:
+    """Debian's chromium (or FRAUDRING_CHROMIUM), for tests marked ``browser``."""
+    for candidate in (os.environ.get("FRAUDRING_CHROMIUM"), shutil.which("chromium"),
+                      "/usr/bin/chromium", shutil.which("chromium-browser")):
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
     """Skip marked tests whose resource is absent, saying why."""
     import torch
@@ -26,6 +35,8 @@ def pytest_collection_modifyitems(config, items):
         "gpu": None if torch.cuda.is_available() else "needs a CUDA GPU",
         "slow": None if os.environ.get("FRAUDRING_SLOW") else
         "slow: set FRAUDRING_SLOW=1 to run",
+        "browser": None if chromium_path() else
+        "needs a Chromium binary: apt-get install -y chromium (or set FRAUDRING_CHROMIUM)",
     }
     for item in items:
         for marker, reason in skip.items():

@@ -202,8 +202,9 @@ def test_cli_verdict_refused_with_non_zero_exit(scored, monkeypatch, capsys, ver
 
     store, values = scored
     monkeypatch.setenv("FRAUDRING_HOME", str(store.server.home))
+    target = user or values["user_id"]
     code = main(["cypher", "-f", str(cypher.CYPHER_DIR / "investigate/set_verdict.cypher"),
-                 "--store", "embedded", "--write", "--param", f"user_id={user or values['user_id']}",
+                 "--store", "embedded", "--write", "--param", f"user_id={target}",
                  "--param", f"verdict={verdict}", "--param", "by=ann", "--param", "note=x"])
     assert code != 0
     err = capsys.readouterr().err
