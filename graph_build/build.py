@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from graph_build import cypher, schema
+from graph_build import attributes, attributes_io, cypher, schema
 from graph_build.errors import ConfigError, ValidationError
 from graph_build.frames import GraphFrames
 from graph_build.to_graph import tables_to_frames
@@ -70,11 +70,15 @@ def _prop_maps(frame: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
             for values in zip(*columns, strict=True)]
 
 
-def node_rows(frame: pd.DataFrame, label: str) -> list[dict]:
-    """Rows for ``build/merge_nodes*``: key, props without missing values (and first_seen)."""
+def node_rows(frame: pd.DataFrame, label: str, extra: tuple[str, ...] = ()) -> list[dict]:
+    """Rows for ``build/merge_nodes*``: key, props without missing values (and first_seen).
+
+    ``extra``: validated attribute properties (``attr_*``) written in the same property map.
+    """
     spec = schema.node(label)
     with_first_seen = spec.time == "first_seen"
     props = [p for p in spec.properties if not (with_first_seen and p == "first_seen")]
+    props += list(extra)
     keys = _column(frame, spec.key)
     props_list = _prop_maps(frame, [p for p in props if p in frame.columns])
     rows: list[dict[str, Any]] = [{"key": k, "props": m} for k, m in
@@ -129,7 +133,9 @@ def write_plan(
             continue
         name = ("build/merge_nodes_first_seen" if schema.node(label).time == "first_seen"
                 else "build/merge_nodes")
-        yield label, cypher.render(name, label=label), frame, partial(node_rows, label=label)
+        extra = tuple(attributes.columns(frames.attributes.get(label, {})))
+        yield label, cypher.render(name, label=label), frame, partial(node_rows, label=label,
+                                                                      extra=extra)
     for rel_type, spec in schema.RELATIONSHIPS.items():
         frame = frames.rels.get(rel_type)
         if frame is None or frame.empty:
@@ -137,6 +143,10 @@ def write_plan(
         name = "build/merge_rels_aggregated" if spec.aggregated else "build/merge_rels"
         yield (rel_type, cypher.render(name, rel_type=rel_type), frame,
                partial(rel_rows, rel_type=rel_type))
+    declared = attributes_io.schema_rows(frames.attributes)
+    if len(declared):
+        yield ("attributes", cypher.render("build/merge_attribute_schema"), declared,
+               attributes_io.schema_row_maker)
     if labels is not None and len(labels):
         for entity, label in schema.LABELLED_ENTITIES.items():
             subset = labels[labels["entity"] == entity]
@@ -156,6 +166,17 @@ def read_input(data_dir: str | Path, mapping: str | Path | None = None,
 
         return apply_mapping(mapping, data_dir, allow_outside=allow_outside_paths)
     return {name: read_table(path, name) for name, path in find_tables(data_dir).items()}
+
+
+def read_declaration(data_dir: str | Path,
+                     mapping: str | Path | None = None) -> attributes.Declaration:
+    """The users' own attributes (table -> name -> kind): the mapping's ``attributes:``, or
+    ``DATA_DIR/attributes.yaml`` beside canonical tables."""
+    if mapping:
+        from graph_build.layouts import mapping_declaration
+
+        return mapping_declaration(mapping)
+    return attributes.folder_declaration(data_dir)
 
 
 def _progress_bar(total: int, desc: str):
@@ -185,7 +206,8 @@ def check_input(
         if e.problems:
             e.hint = e.hint or f"listed in {_rejects(e.problems, {}, target)}"
         raise
-    result = validate_tables(raw, lenient=lenient)
+    result = validate_tables(raw, lenient=lenient,
+                             declared=read_declaration(data_dir, mapping))
     rejects_file = None
     if result.problems:
         rejects_file = _rejects(result.problems, raw, target)
@@ -277,12 +299,14 @@ def build(
         log(f"lenient: rejected {result.rejected_rows} of {result.total_rows} rows "
             f"({len(result.problems)} problems), listed in {report.rejects_file}")
     t1 = time.perf_counter()
-    frames = tables_to_frames(result.tables)
+    frames = tables_to_frames(result.tables, result.attributes)
     labels = result.tables.get("labels")
     result.tables = {}  # the frames are all that is written; let the tables go (memory)
     if not isinstance(store, GraphStore):
         store = store()
     store.ensure_schema()
+    # One kind per attribute across builds: a conflict stops the build before any write.
+    frames.attributes = attributes.merge(attributes_io.read_declaration(store), frames.attributes)
     report.ingest_seq = seq = begin_ingest(store)
     t2 = time.perf_counter()
     plan = list(write_plan(frames, labels))

@@ -12,17 +12,18 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from graph_build import cypher, schema
+from graph_build import attributes, attributes_io, cypher, schema
 from graph_build.frames import GraphFrames, empty_node_frame, empty_rel_frame
 from graph_build.stores.base import DEFAULT_PAGE, GraphStore
 
 
 def _frame(store: GraphStore, query: str, as_of: int | None, since: int | None, page_size: int,
            progress: Callable[[int], None] | None, id_label: str | None = None,
-           changed_after: int | None = None) -> pd.DataFrame | None:
+           changed_after: int | None = None, extra: dict | None = None) -> pd.DataFrame | None:
     """All rows of one export query; with ``id_label`` (embedded store), range by range of
-    that label's internal node ids (the query filters on ``$lo <= id < $hi``)."""
-    params = {"as_of": as_of, "since": since, "changed_after": changed_after}
+    that label's internal node ids (the query filters on ``$lo <= id < $hi``); ``extra``
+    parameters are added to every page's."""
+    params = {"as_of": as_of, "since": since, "changed_after": changed_after, **(extra or {})}
     if id_label is None:
         ranges: list[dict] = [{}]
     else:
@@ -70,7 +71,9 @@ def export_frames(
             ``since`` too, rows matching either are returned.
 
     Returns:
-        Frames keyed by schema names; labels and types with no rows get empty frames.
+        Frames keyed by schema names; labels and types with no rows get empty frames. Node
+        frames carry the graph's declared attributes as ``attr_*`` columns, and
+        ``attributes`` their kinds.
     """
     frames = GraphFrames(as_of=as_of)
     # SKIP re-reads every skipped row, so paging a big label with it costs O(rows^2 / page);
@@ -86,6 +89,14 @@ def export_frames(
         source = schema.rel(rel_type).source if by_id else None
         frame = _frame(store, query, as_of, since, page_size, progress, source, changed_after)
         frames.rels[rel_type] = frame if frame is not None else empty_rel_frame(rel_type)
+    # The users' own attributes (attr_* columns), read with the same filters, by declaration.
+    declared = attributes_io.read_declaration(store)
+    if declared:
+        attributes_io.export_attributes(
+            frames, declared, by_id=by_id,
+            read=lambda query, extra, label: _frame(
+                store, query, as_of, since, page_size, progress, label if by_id else None,
+                changed_after, extra))
     return frames
 
 
@@ -96,7 +107,8 @@ def merge_frames(base: GraphFrames, delta: GraphFrames) -> GraphFrames:
     runs, ``merge_frames(export(as_of=T0), export(since=T0, as_of=T1))`` equals
     ``export(as_of=T1)`` for every property the features read.
     """
-    merged = GraphFrames(as_of=delta.as_of)
+    merged = GraphFrames(as_of=delta.as_of,
+                         attributes=attributes.merge(base.attributes, delta.attributes))
     for label in {*base.nodes, *delta.nodes}:
         key = schema.node(label).key
         parts = [f for f in (base.nodes.get(label), delta.nodes.get(label)) if f is not None]

@@ -22,11 +22,14 @@ class GraphFrames:
         nodes: label -> frame with the key column and properties.
         rels: relationship type -> frame with ``src``, ``dst`` and properties.
         as_of: epoch ms the graph was cut at (nothing later is present), or None.
+        attributes: label -> the users' own attributes on it -> kind (numeric, categorical,
+            boolean, time); each is the node column ``attr_<name>`` (graph_build.attributes).
     """
 
     nodes: dict[str, pd.DataFrame] = field(default_factory=dict)
     rels: dict[str, pd.DataFrame] = field(default_factory=dict)
     as_of: int | None = None
+    attributes: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def node_count(self, label: str) -> int:
         frame = self.nodes.get(label)

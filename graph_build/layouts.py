@@ -6,10 +6,14 @@ how each canonical column is computed::
     sources:
       tx: {file: transactions.csv}
       ident: {file: identity.csv}
+      geo: {file: ip_ranges.csv}
     tables:
       orders:
         from: tx
         join: [{source: ident, key: TransactionID}]    # left joins on a shared column
+        range_join: {table: geo, value: ip, start: start_ip, end: end_ip,
+                     take: {ip_country: country}}      # the range each row's ip falls in
+        where: "isFraud in [0, 1] and TransactionAmt > 0"   # keep only these rows
         columns:
           order_id: TransactionID                      # a source column, as text
           user_id: {template: "card-{card1}"}          # key composition
@@ -19,148 +23,148 @@ how each canonical column is computed::
           placed: {column: when, format: "%d/%m/%Y %H:%M"}  # text times with an explicit format
           kind: {value: "card"}                        # a constant
           addr: {column: addr1, integer: true}         # "315.0" -> "315"
+        attributes:                                    # the users' own typed columns
+          product_code: categorical                    # from the source column of that name
+          c1: {kind: numeric, column: C1}              # or any column spec plus its kind
+          ip_country: categorical                      # a range join's column
       devices:
         from: ident
         distinct: [device_id]                          # an entity = distinct values of a column
         where_present: [device_id]                     # skip rows where it is blank
         columns: {device_id: DeviceInfo}
+      users:                                           # several specs: rows concatenated
+        - {from: buyers, columns: {user_id: bid, created_at: joined}, distinct: [user_id]}
+        - {from: sellers, columns: {user_id: sid, created_at: since}, distinct: [user_id]}
 
-Every produced row keeps the line number of the source row it came from, so validation
-problems point into the file a person has. Output columns are text; validation types them.
+Only ``users`` and ``orders`` are required. Attribute kinds are numeric, categorical, boolean
+and time (see :mod:`graph_build.attributes`); filters are described in
+:mod:`graph_build.layouts_expr`, joins in :mod:`graph_build.layouts_join`. With several specs
+``distinct`` holds within each spec, and across them when all specs name the same columns.
+
+Every produced row keeps the line number (and, when specs read different files, the file) of
+the source row it came from, so validation problems point into the file a person has. Output
+columns are text; validation types them.
 """
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import yaml
 
-from graph_build import schema
+from graph_build import attributes, schema
 from graph_build.errors import MappingError
+from graph_build.layouts_columns import column_values, require
+from graph_build.layouts_expr import apply_filter
+from graph_build.layouts_join import left_joins, range_join, source_of
 from graph_build.tables import LINE, RawTable, read_table
-from graph_build.validate import epoch_ms
+from graph_build.validate import SOURCE_FILE
 
-_FIELD = re.compile(r"\{([^{}]+)\}")
-COLUMN_KEYS = {"column", "template", "value", "time", "format", "integer"}
-
-
-def _require(cond: bool, where: str, why: str) -> None:
-    if not cond:
-        raise MappingError(f"{where}: {why}", hint="see graph_build/layouts.py for the format")
+SPEC_KEYS = {"from", "columns", "join", "range_join", "where", "where_present", "distinct",
+             "attributes"}
 
 
-def _source_column(frame: pd.DataFrame, column: str, where: str) -> pd.Series:
-    _require(column in frame.columns, where,
-             f"source has no column {column!r} (it has {', '.join(map(str, frame.columns))})")
-    return frame[column].astype("string").str.strip().replace("", pd.NA)
-
-
-def _integer_text(values: pd.Series) -> pd.Series:
-    """Codes stored as floats ("315.0") back to integer text ("315")."""
-    num = pd.to_numeric(values, errors="coerce")
-    whole = num.notna() & (num % 1 == 0)
-    out = values.copy()
-    out[whole] = num[whole].astype("int64").astype("string")
+def _attribute_specs(spec: dict, table: str, where: str) -> dict[str, tuple[str, Any]]:
+    """``attributes:`` of one spec -> name -> (kind, column spec)."""
+    raw = spec.get("attributes") or {}
+    require(isinstance(raw, dict), where, "attributes map names to a kind or {kind, column…}")
+    require(not raw or table in attributes.TABLE_LABELS, where,
+            f"attributes go on node tables only ({', '.join(attributes.TABLE_LABELS)})")
+    out: dict[str, tuple[str, Any]] = {}
+    for name, value in raw.items():
+        attributes.check_name(name, where)
+        if isinstance(value, dict):
+            value = dict(value)
+            kind = attributes.check_kind(value.pop("kind", None), f"{where}.{name}")
+            out[name] = (kind, value or name)
+        else:
+            out[name] = (attributes.check_kind(value, f"{where}.{name}"), name)
     return out
 
 
-def _time_from_numbers(values: pd.Series, spec: dict, where: str) -> pd.Series:
-    unit = spec.get("unit", "s")
-    scale = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
-    _require(unit in scale, where, f"time unit must be one of {sorted(scale)}")
-    origin = pd.Timestamp(spec.get("origin", "1970-01-01T00:00:00Z"))
-    origin_ms = int(origin.value // 1_000_000)
-    num = pd.to_numeric(values, errors="coerce") + float(spec.get("offset", 0))
-    ms = (num * scale[unit] + origin_ms).round()
-    return ms.astype("Int64").astype("string")
-
-
-def _time_from_text(values: pd.Series, fmt: str) -> pd.Series:
-    parsed = pd.to_datetime(values, format=fmt, utc=True, errors="coerce")
-    out = epoch_ms(parsed).astype("string")
-    # Unparsable text stays as it was, so validation reports it with the original value.
-    return out.where(parsed.notna(), values)
-
-
-def _column_values(frame: pd.DataFrame, spec: Any, where: str) -> pd.Series:
-    """Compute one canonical column from a source frame."""
-    if isinstance(spec, str):
-        return _source_column(frame, spec, where)
-    _require(isinstance(spec, dict), where, "a column is a source column name or a mapping")
-    unknown = set(spec) - COLUMN_KEYS
-    _require(not unknown, where, f"unknown keys {sorted(unknown)}; use {sorted(COLUMN_KEYS)}")
-    if "value" in spec:
-        return pd.Series(str(spec["value"]), index=frame.index, dtype="string")
-    if "template" in spec:
-        template = str(spec["template"])
-        fields = _FIELD.findall(template)
-        _require(bool(fields), where, "a template needs at least one {column}")
-        parts = {f: _source_column(frame, f, where) for f in fields}
-        if spec.get("integer"):
-            parts = {f: _integer_text(v) for f, v in parts.items()}
-        # re.split with a group alternates literal text and field names.
-        pieces = _FIELD.split(template)
-        out = pd.Series("", index=frame.index, dtype="string")
-        missing = pd.Series(False, index=frame.index)
-        for i, piece in enumerate(pieces):
-            if i % 2:
-                missing |= parts[piece].isna()
-                out = out + parts[piece].fillna("")
-            else:
-                out = out + piece
-        return out.mask(missing)
-    _require("column" in spec, where, "needs one of column, template or value")
-    values = _source_column(frame, spec["column"], where)
-    if spec.get("integer"):
-        values = _integer_text(values)
-    if "time" in spec:
-        values = _time_from_numbers(values, spec["time"] or {}, where)
-    elif "format" in spec:
-        values = _time_from_text(values, str(spec["format"]))
-    return values
-
-
-def _source_frame(name: str, sources: dict[str, RawTable], where: str) -> RawTable:
-    _require(name in sources, where, f"unknown source {name!r} (have {sorted(sources)})")
-    return sources[name]
-
-
-def _table(name: str, spec: dict, sources: dict[str, RawTable]) -> RawTable:
+def _specs(name: str, spec: Any) -> list[tuple[str, dict]]:
+    """The (location, spec) pairs of a table: one spec, or a list of them."""
     where = f"tables.{name}"
-    _require(name in schema.TABLES, where,
-             f"not a canonical table; choose from {sorted(schema.TABLES)}")
-    _require(isinstance(spec, dict) and "from" in spec and "columns" in spec, where,
-             "needs 'from' and 'columns'")
-    base = _source_frame(spec["from"], sources, f"{where}.from")
+    require(name in schema.TABLES, where,
+            f"not a canonical table; choose from {sorted(schema.TABLES)}")
+    specs = spec if isinstance(spec, list) else [spec]
+    require(bool(specs), where, "an empty list of specs")
+    out = []
+    for i, one in enumerate(specs):
+        w = f"{where}[{i}]" if isinstance(spec, list) else where
+        require(isinstance(one, dict) and "from" in one and "columns" in one, w,
+                "needs 'from' and 'columns'")
+        unknown = set(one) - SPEC_KEYS
+        require(not unknown, w, f"unknown keys {sorted(unknown)}; use {sorted(SPEC_KEYS)}")
+        out.append((w, one))
+    return out
+
+
+def _one_spec(name: str, where: str, spec: dict,
+              sources: dict[str, RawTable]) -> tuple[RawTable, list[str] | None]:
+    base = source_of(spec["from"], sources, f"{where}.from")
     frame = base.frame
-    for i, join in enumerate(spec.get("join") or []):
-        jwhere = f"{where}.join[{i}]"
-        _require(isinstance(join, dict) and {"source", "key"} <= set(join), jwhere,
-                 "needs 'source' and 'key' (not 'on': YAML reads it as true)")
-        other = _source_frame(join["source"], sources, jwhere).frame.drop(columns=[LINE])
-        on = join["key"]
-        _require(on in frame.columns and on in other.columns, jwhere,
-                 f"both sides need column {on!r}")
-        # Keep the first match so a join never multiplies the base rows.
-        other = other.drop_duplicates(subset=[on], keep="first")
-        frame = frame.merge(other, on=on, how="left", suffixes=("", f"_{join['source']}"))
+    if spec.get("join"):
+        frame = left_joins(frame, spec["join"], sources, f"{where}.join")
+    if spec.get("range_join"):
+        frame = range_join(frame, spec["range_join"], sources, f"{where}.range_join")
+    if spec.get("where") is not None:
+        frame = apply_filter(frame, spec["where"], f"{where}.where")
     columns = spec["columns"]
-    _require(isinstance(columns, dict) and columns, f"{where}.columns", "must be a mapping")
+    require(isinstance(columns, dict) and columns, f"{where}.columns", "must be a mapping")
     out = pd.DataFrame(index=frame.index)
     for column, col_spec in columns.items():
-        out[column] = _column_values(frame, col_spec, f"{where}.columns.{column}")
+        out[column] = column_values(frame, col_spec, f"{where}.columns.{column}")
+    for attr, (_kind, col_spec) in _attribute_specs(spec, name, f"{where}.attributes").items():
+        out[attr] = column_values(frame, col_spec, f"{where}.attributes.{attr}")
     out[LINE] = frame[LINE].to_numpy()
     for column in spec.get("where_present") or []:
-        _require(column in out.columns, f"{where}.where_present", f"no column {column!r}")
+        require(column in out.columns, f"{where}.where_present", f"no column {column!r}")
         out = out[out[column].notna()]
+    keys = None
     if spec.get("distinct"):
         keys = list(spec["distinct"])
-        _require(set(keys) <= set(out.columns), f"{where}.distinct", "unknown columns")
+        require(set(keys) <= set(out.columns), f"{where}.distinct", "unknown columns")
         out = out.drop_duplicates(subset=keys, keep="first")
-    return RawTable(name, base.file, out.reset_index(drop=True))
+    return RawTable(name, base.file, out.reset_index(drop=True)), keys
+
+
+def _table(name: str, spec: Any, sources: dict[str, RawTable]) -> RawTable:
+    parts = [_one_spec(name, w, one, sources) for w, one in _specs(name, spec)]
+    if len(parts) == 1:
+        return parts[0][0]
+    files = {p.file for p, _ in parts}
+    frames = []
+    for part, _ in parts:
+        frame = part.frame
+        if len(files) > 1:  # line numbers alone would be ambiguous: keep each row's file
+            frame = frame.assign(**{SOURCE_FILE: part.file})
+        frames.append(frame)
+    frame = pd.concat(frames, ignore_index=True)
+    keys = [k for _, k in parts]
+    if keys[0] and all(k == keys[0] for k in keys):
+        frame = frame.drop_duplicates(subset=keys[0], keep="first").reset_index(drop=True)
+    return RawTable(name, " + ".join(sorted(files)), frame)
+
+
+def mapping_declaration(mapping: str | Path) -> attributes.Declaration:
+    """The attributes a mapping declares: table -> name -> kind (specs of a table combined).
+
+    Raises:
+        MappingError: a bad name or kind, or one name with two kinds in a table's specs.
+    """
+    doc = load_mapping(mapping)
+    out: attributes.Declaration = {}
+    for name, spec in doc["tables"].items():
+        for where, one in _specs(name, spec):
+            for attr, (kind, _) in _attribute_specs(one, name, f"{where}.attributes").items():
+                have = out.setdefault(name, {})
+                require(have.get(attr, kind) == kind, f"{where}.attributes.{attr}",
+                        f"is {kind} here but {have.get(attr)} in another spec of {name}")
+                have[attr] = kind
+    return out
 
 
 def load_mapping(path: str | Path) -> dict:
@@ -172,9 +176,9 @@ def load_mapping(path: str | Path) -> dict:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         raise MappingError(f"{path}: not valid YAML: {e}") from e
-    _require(isinstance(doc, dict) and isinstance(doc.get("sources"), dict)
-             and isinstance(doc.get("tables"), dict), str(path),
-             "needs top-level 'sources' and 'tables' mappings")
+    require(isinstance(doc, dict) and isinstance(doc.get("sources"), dict)
+            and isinstance(doc.get("tables"), dict), str(path),
+            "needs top-level 'sources' and 'tables' mappings")
     return doc
 
 
@@ -184,7 +188,7 @@ def source_path(folder: Path, file: Any, where: str, allow_outside: bool = False
     Why: a mapping is a file people pass around; ``file: /etc/passwd`` or ``../../x`` must not
     read (and echo lines of) files outside the data the user pointed the build at.
     """
-    _require(isinstance(file, str) and file.strip() != "", where, "'file' must be a file name")
+    require(isinstance(file, str) and file.strip() != "", where, "'file' must be a file name")
     path = (folder / file).resolve()
     if not allow_outside and not path.is_relative_to(folder.resolve()):
         raise MappingError(f"{where}: {file!r} is outside the data folder {folder}",
@@ -212,7 +216,7 @@ def apply_mapping(mapping: str | Path, data_dir: str | Path,
     sources: dict[str, RawTable] = {}
     for name, spec in doc["sources"].items():
         where = f"sources.{name}"
-        _require(isinstance(spec, dict) and "file" in spec, where, "needs 'file'")
+        require(isinstance(spec, dict) and "file" in spec, where, "needs 'file'")
         sources[name] = read_table(source_path(folder, spec["file"], f"{where}.file",
                                                allow_outside), name)
     return {name: _table(name, spec, sources) for name, spec in doc["tables"].items()}

@@ -98,6 +98,7 @@ TABLES: dict[str, TableSpec] = {
                 Column("price", "float", min=0),
             ),
             key=("product_id",),
+            optional=True,
         ),
         TableSpec(
             "addresses",
@@ -126,6 +127,7 @@ TABLES: dict[str, TableSpec] = {
                 Column("event_type"),
             ),
             foreign_keys=(ForeignKey("user_id", "users"),),
+            optional=True,
         ),
         TableSpec(
             "orders",
@@ -272,11 +274,15 @@ SCORING_PROPERTIES = (
     "mode", "verdict", "verdict_source", "verdict_at", "owner", "expires_at", "name",
     "flagged", "rings", "error", "flagged_since", "prev_size", "grown_at", "shared",
     "updated_at", "acquired_at", "touched_at", "is_fraud", "labeled_at",
+    "attributes_json",
 )
 
 # Labels and types written by scoring (DESIGN §3); part of the whitelist too.
 SCORING_LABELS = ("Flagged", "FraudRing", "ScoringRun", "RescoreLock")
 SCORING_RELATIONSHIPS = ("MEMBER_OF",)
+# Labels the build writes about the graph itself: the declared attributes' kinds
+# (graph_build.attributes), one node keyed by name.
+META_LABELS = ("GraphSchema",)
 SCORED_LABELS: tuple[str, ...] = tuple(n.label for n in NODES.values() if n.scored)
 
 # Every label with a unique key: graph nodes plus the ones scoring writes.
@@ -285,6 +291,7 @@ KEYED_LABELS: dict[str, str] = {
     "FraudRing": "ring_id",
     "ScoringRun": "run_id",
     "RescoreLock": "name",
+    "GraphSchema": "name",
 }
 
 # Entities that can carry investigator verdicts / ground-truth labels.
@@ -312,6 +319,7 @@ def is_whitelisted_identifier(name: str) -> bool:
         or name in RELATIONSHIPS
         or name in SCORING_LABELS
         or name in SCORING_RELATIONSHIPS
+        or name in META_LABELS
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from graph_build import schema
+from graph_build import attributes, schema
 from graph_build.frames import GraphFrames
 
 Tables = dict[str, pd.DataFrame]
@@ -43,6 +43,13 @@ def _observations(tables: Tables, column: str) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def _attr_columns(frame: pd.DataFrame | None) -> list[str]:
+    """The typed attribute columns (``attr_*``) of a canonical table, in a stable order."""
+    if frame is None:
+        return []
+    return attributes.columns(attributes.kinds_from_columns(frame))
+
+
 def _entity_nodes(
     tables: Tables, label: str, table: str | None, seen: pd.DataFrame
 ) -> pd.DataFrame:
@@ -54,16 +61,20 @@ def _entity_nodes(
     first = seen.groupby("value", sort=True)["ts"].min().rename("first_seen").reset_index()
     first = first.rename(columns={"value": spec.key})
     own = tables.get(table) if table else None
+    extra = _attr_columns(own)
     if own is not None and len(own):
         attrs = [p for p in spec.properties if p in own.columns and p != "first_seen"]
-        own = own[[spec.key, *attrs]]
+        own = own[[spec.key, *attrs, *extra]]
         nodes = own.merge(first, on=spec.key, how="outer")
     else:
         nodes = first
     for prop in spec.properties:
         if prop not in nodes.columns:
             nodes[prop] = pd.NA
-    return nodes[[spec.key, *spec.properties]].reset_index(drop=True)
+    for column in extra:  # an own table with no rows: keep its typed (empty) columns
+        if column not in nodes.columns:
+            nodes[column] = own[column].iloc[:0].reindex(nodes.index)
+    return nodes[[spec.key, *spec.properties, *extra]].reset_index(drop=True)
 
 
 def _aggregate_edges(obs: pd.DataFrame) -> pd.DataFrame:
@@ -115,31 +126,33 @@ def _order_edges(orders: pd.DataFrame, column: str) -> pd.DataFrame:
     )
 
 
-def tables_to_frames(tables: Tables) -> GraphFrames:
+def tables_to_frames(tables: Tables,
+                     declared: attributes.Declaration | None = None) -> GraphFrames:
     """Derive every node label and relationship type of the schema from canonical tables.
 
     Args:
-        tables: canonical table name -> typed frame (see :mod:`graph_build.validate`).
+        tables: canonical table name -> typed frame (see :mod:`graph_build.validate`); node
+            tables may carry typed ``attr_<name>`` columns (the users' own attributes).
+        declared: label -> attribute -> kind (``ValidationResult.attributes``); by default
+            read from the ``attr_*`` columns' dtypes, which validation fixes per kind.
 
     Returns:
-        The graph; aggregated relationships carry an extra ``times`` column (list of epoch ms).
+        The graph; aggregated relationships carry an extra ``times`` column (list of epoch ms);
+        node frames carry their ``attr_*`` columns and ``attributes`` their kinds.
     """
     users = tables["users"]
     orders = tables.get("orders", pd.DataFrame(columns=schema.TABLES["orders"].column_names))
     items = tables.get("order_items")
     frames = GraphFrames()
 
-    frames.nodes["User"] = users[["user_id", *schema.NODES["User"].properties]].reset_index(
-        drop=True
-    )
-    frames.nodes["Order"] = orders[["order_id", *schema.NODES["Order"].properties]].reset_index(
-        drop=True
-    )
+    frames.nodes["User"] = users[["user_id", *schema.NODES["User"].properties,
+                                  *_attr_columns(users)]].reset_index(drop=True)
+    frames.nodes["Order"] = orders[["order_id", *schema.NODES["Order"].properties,
+                                    *_attr_columns(orders)]].reset_index(drop=True)
     products = tables.get("products")
     if products is not None:
-        frames.nodes["Product"] = products[["product_id", "category", "price"]].reset_index(
-            drop=True
-        )
+        frames.nodes["Product"] = products[["product_id", "category", "price",
+                                            *_attr_columns(products)]].reset_index(drop=True)
 
     device_obs = _observations(tables, "device_id")
     ip_obs = _observations(tables, "ip")
@@ -181,4 +194,8 @@ def tables_to_frames(tables: Tables) -> GraphFrames:
                 "created_at": when["created_at"].to_numpy(dtype=np.int64),
             }
         )
+    if declared is None:
+        declared = {label: attributes.kinds_from_columns(tables[table])
+                    for table, label in attributes.TABLE_LABELS.items() if table in tables}
+    frames.attributes = {label: dict(kinds) for label, kinds in declared.items() if kinds}
     return frames

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from graph_build import schema
+from graph_build import attributes, schema
 from graph_build.errors import Problem
 from graph_build.tables import LINE, RawTable
 from graph_build.value_checks import is_key_column, text_problems, upper_bound
@@ -29,6 +29,8 @@ MIN_TIME_MS = 946_684_800_000  # 2000-01-01
 FUTURE_SLACK_MS = 366 * 24 * 3600 * 1000
 TRUE_WORDS = {"1", "true", "t", "yes", "y", "1.0"}
 FALSE_WORDS = {"0", "false", "f", "no", "n", "0.0"}
+# Per-row source file of a table a mapping concatenated from several files (else absent).
+SOURCE_FILE = "_file"
 
 
 @dataclass
@@ -39,6 +41,8 @@ class ValidationResult:
     problems: list[Problem] = field(default_factory=list)
     rejected_rows: int = 0
     total_rows: int = 0
+    #: Declared attributes of the tables present: label -> name -> kind (graph_build.attributes).
+    attributes: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -154,11 +158,13 @@ class _Collector:
         idx = mask[mask].index
         self.bad_rows.setdefault(raw.name, set()).update(idx.tolist())
         lines = raw.frame.loc[idx, LINE].tolist()
+        files = (raw.frame.loc[idx, SOURCE_FILE].tolist() if SOURCE_FILE in raw.frame.columns
+                 else [raw.file] * len(idx))
         shown = (values if values is not None else raw.frame[column]).loc[idx].tolist() \
             if (values is not None or column in raw.frame.columns) else [None] * len(idx)
-        for line, value in zip(lines, shown, strict=True):
+        for file, line, value in zip(files, lines, shown, strict=True):
             text = None if value is None or value is pd.NA else str(value)[:80]
-            self.problems.append(Problem(raw.file, int(line), column, why, text, raw.name))
+            self.problems.append(Problem(file, int(line), column, why, text, raw.name))
 
     def table(self, raw: RawTable, why: str, column: str | None = None, row: int | None = None):
         self.problems.append(Problem(raw.file, row, column, why))
@@ -166,17 +172,20 @@ class _Collector:
 
 
 def _check_table(raw: RawTable, spec: schema.TableSpec, out: _Collector,
-                 lenient: bool) -> pd.DataFrame | None:
+                 lenient: bool, declared: dict[str, str] | None = None) -> pd.DataFrame | None:
     frame = raw.frame
+    declared = declared or {}
     if len(frame) == 0:
         out.table(raw, "empty file: no data rows")
         return None
-    known = set(spec.column_names)
+    known = set(spec.column_names) | set(declared)
+    hint = ("" if spec.name not in attributes.TABLE_LABELS else
+            " (or declare it as an attribute: numeric, categorical, boolean or time)")
     for column in frame.columns:
-        if column != LINE and column not in known and not lenient:
+        if column not in (LINE, SOURCE_FILE) and column not in known and not lenient:
             out.problems.append(Problem(
                 raw.file, 1, column,
-                f"unknown column; {spec.name} has {', '.join(spec.column_names)}"))
+                f"unknown column; {spec.name} has {', '.join(spec.column_names)}{hint}"))
     missing = [c.name for c in spec.columns if c.required and c.name not in frame.columns]
     if missing:
         for column in missing:
@@ -196,6 +205,15 @@ def _check_table(raw: RawTable, spec: schema.TableSpec, out: _Collector,
         if col.required:
             out.rows(raw, values.isna() & ~bad, col.name, "required value is empty")
         typed[col.name] = values
+    for name, kind in declared.items():
+        if name not in frame.columns:
+            out.problems.append(Problem(raw.file, 1, name, f"declared {kind} attribute is "
+                                        "missing from the table"))
+            continue
+        values, problems = attributes.convert(frame[name], kind)
+        for mask, why in problems:
+            out.rows(raw, mask, name, f"attribute {name} ({kind}): {why}", frame[name])
+        typed[attributes.property_name(name)] = values
     if spec.key:
         keyed = typed[list(spec.key)]
         dup = keyed.duplicated(keep="first") & keyed.notna().all(axis=1)
@@ -232,17 +250,21 @@ def _isin(values: pd.Series, keys: pd.Series) -> pd.Series:
     return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index)
 
 
-def validate_tables(raw_tables: dict[str, RawTable], lenient: bool = False) -> ValidationResult:
+def validate_tables(raw_tables: dict[str, RawTable], lenient: bool = False,
+                    declared: attributes.Declaration | None = None) -> ValidationResult:
     """Check and type canonical raw tables.
 
     Args:
         raw_tables: canonical table name -> raw text table.
         lenient: drop unknown columns silently and keep the good rows; bad rows (and rows that
             reference them) are still listed as problems and left out of ``tables``.
+        declared: the users' own attributes, table -> name -> kind
+            (:mod:`graph_build.attributes`); typed as ``attr_<name>`` columns.
 
     Returns:
-        The typed tables (only good rows) and every problem found.
+        The typed tables (only good rows), every problem found and the declared attributes.
     """
+    declared = declared or {}
     out = _Collector()
     typed: dict[str, pd.DataFrame] = {}
     total = 0
@@ -254,7 +276,7 @@ def validate_tables(raw_tables: dict[str, RawTable], lenient: bool = False) -> V
                 out.problems.append(Problem(f"{name}.csv", None, None, "required table is missing"))
             continue
         total += len(raw.frame)
-        table = _check_table(raw, spec, out, lenient)
+        table = _check_table(raw, spec, out, lenient, declared.get(name))
         if table is None:
             continue
         # References resolve only to rows that survived their own checks.
@@ -274,7 +296,8 @@ def validate_tables(raw_tables: dict[str, RawTable], lenient: bool = False) -> V
         bad = out.bad_rows.get(name, set())
         typed[name] = table.drop(index=list(bad), errors="ignore") if bad else table
     rejected = sum(len(v) for v in out.bad_rows.values())
-    return ValidationResult(typed, out.problems, rejected, total)
+    present = {t: a for t, a in declared.items() if t in typed}
+    return ValidationResult(typed, out.problems, rejected, total, attributes.to_labels(present))
 
 
 def write_rejects(problems: list[Problem], raw_tables: dict[str, RawTable], path: Path) -> Path:
@@ -292,9 +315,11 @@ def write_rejects(problems: list[Problem], raw_tables: dict[str, RawTable], path
                     lookup[table.name] = table.frame.set_index(LINE, drop=True)
                 frame = lookup[table.name]
                 if p.row in frame.index:
-                    record = frame.loc[p.row]
-                    if isinstance(record, pd.DataFrame):
-                        record = record.iloc[0]
+                    record = frame.loc[[p.row]]
+                    if SOURCE_FILE in record.columns:  # one line number in several files
+                        same = record[record[SOURCE_FILE] == p.file]
+                        record = (same if len(same) else record).drop(columns=[SOURCE_FILE])
+                    record = record.iloc[0]
                     raw_row = json.dumps({k: (None if pd.isna(v) else str(v))
                                           for k, v in record.items()})
             writer.writerow([p.file, "" if p.row is None else p.row, p.column or "", p.why,
