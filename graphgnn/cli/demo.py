@@ -45,7 +45,7 @@ def run_demo(out: str | Path = DEFAULT_OUT, users: int = DEFAULT_USERS, seed: in
 
     from graphgnn.model.checkpoint import load_scorer
     from graphgnn.scores.report import build_report
-    from graphgnn.scores.rescore import StoreLock
+    from graphgnn.scores.lock import StoreLock
     from graphgnn.cli.rings import top_rings
     from graphgnn.scores.scoring import run_scoring
     from graphgnn.cli.train import run_lightning_cli

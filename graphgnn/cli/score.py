@@ -1,48 +1,22 @@
 """Score every node with a checkpoint and write scores, flags, reasons and rings to the graph.
 
 ``fraudring score --ckpt FILE [--store STORE] [--as-of T] [--top-k N | --contamination R |
---threshold S]``: a full scoring pass under the rescore lock (so it never interleaves with a
-scheduled ``rescore``). A checkpoint whose schema or features do not fit the graph is refused.
+--threshold S]``: a full scoring pass under the rescore lease (so it never interleaves with a
+scheduled ``rescore``). The default as-of is the latest event in the graph (printed; a warning
+when far from the wall clock). A checkpoint whose schema or features do not fit the graph is
+refused.
 """
 
 from __future__ import annotations
 
-import sys
-import time
-
-
-def _as_of(text: str | None) -> int | None:
-    """Epoch ms, epoch seconds or an ISO date/time (UTC) -> epoch ms."""
-    if text is None:
-        return None
-    from graph_build.errors import ConfigError
-
-    try:
-        value = float(text)
-        return int(value if value > 1e11 else value * 1000)
-    except ValueError:
-        pass
-    import pandas as pd
-
-    try:
-        ts = pd.Timestamp(text)
-    except ValueError as e:
-        raise ConfigError(f"--as-of {text!r}: not a time",
-                          hint="epoch ms, or ISO like 2026-03-01T00:00:00Z") from e
-    if ts.tzinfo is None:
-        ts = ts.tz_localize("UTC")
-    return int(ts.timestamp() * 1000)
+from graphgnn.cli import options as opts
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--ckpt", help="checkpoint (default FRAUDRING_CKPT or newest in runs/)")
-    parser.add_argument("--store", help="'embedded' (default) or a Neo4j URI")
-    parser.add_argument("--as-of", help="score the graph as of this time (default now)")
-    rule = parser.add_mutually_exclusive_group()
-    rule.add_argument("--top-k", type=int, help="review budget: flag the top N per label")
-    rule.add_argument("--contamination", type=float,
-                      help="flag this fraction per label (default 0.02)")
-    rule.add_argument("--threshold", type=float, help="flag scores >= this value")
+    opts.add_checkpoint_option(parser)
+    opts.add_store_option(parser)
+    opts.add_as_of_option(parser)
+    opts.add_threshold_options(parser)
     parser.add_argument("--no-rings", action="store_true", help="skip ring detection")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -53,19 +27,29 @@ def run(args) -> int:
 
     from graph_build.stores import open_store
 
-    from graphgnn.scores.rescore import StoreLock, load, threshold_from_args
+    from graphgnn.cli.rescore import Logger
+    from graphgnn.scores import runs
+    from graphgnn.scores.ingest import ingest_position
+    from graphgnn.scores.lock import StoreLock
+    from graphgnn.scores.rescore import feature_fingerprint, resolve_as_of
     from graphgnn.scores.scoring import run_scoring
+    from graphgnn.timeutil import parse_as_of
 
-    def log(msg: str) -> None:
-        print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-    threshold = threshold_from_args(args)
-    scorer = load(args.ckpt)
+    log = Logger()
+    threshold = opts.threshold_from_args(args)
+    as_of = parse_as_of(args.as_of)
+    scorer = opts.load_checkpoint(args.ckpt)
     store = open_store(args.store)
     try:
-        with StoreLock(store):
-            result = run_scoring(store, scorer, as_of=_as_of(args.as_of), threshold=threshold,
-                                 rings=not args.no_rings, log=log)
+        with StoreLock(store) as lock:
+            as_of = resolve_as_of(store, as_of, log)
+            # Recorded like a full rescore, so the next `rescore` can be incremental.
+            settings = runs.settings_key(str(getattr(scorer, "model_version", "unknown")),
+                                         threshold.describe(), feature_fingerprint(scorer))
+            result = run_scoring(store, scorer, as_of=as_of, threshold=threshold,
+                                 rings=not args.no_rings, guard=lock.check, fence=lock.fence,
+                                 watermark=ingest_position(store), settings=settings,
+                                 reason="fraudring score", log=log)
     finally:
         store.close()
     log(result.summary())

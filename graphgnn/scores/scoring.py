@@ -6,230 +6,45 @@ What lands on every scored node (DESIGN §3): ``anomaly_score``, ``anomaly_pct``
 
 Crash invariant (why the writes are ordered as they are):
 
-1. **Per node atomic.** One ``UNWIND`` statement writes *all* score properties of a node and its
-   flag change together (one statement is one transaction on both stores), so a node always
-   holds one complete tuple from one run — never the score of one run with the flag or
-   percentile of another. Readers can always read a node's score.
+1. **Per node atomic** (:mod:`graphgnn.scores.writeback`): a node always holds one complete
+   tuple from one run — never the score of one run with the flag or percentile of another.
 2. **Runs are marked last.** A ``ScoringRun`` is ``running`` while it writes and becomes
    ``succeeded`` only after every node of its region and its rings are written. A crash leaves
    a ``running`` record, nodes of its region carrying either the previous run's tuple or the
-   crashed run's (both complete, scored by a real model over the same graph), and rings as the
-   previous run left them or partly updated (ring writes are idempotent upserts).
-3. **The next run repairs.** The watermark (incremental start) comes only from ``succeeded``
-   runs, so a crashed run's window is redone; the next run marks abandoned runs ``failed`` and
-   adds every node whose ``score_run`` is a non-succeeded run (and every unscored node) to its
-   region, then recomputes all rings. After it succeeds, every scored node carries the tuple of a
-   succeeded run.
-
-Writes are batched (``UNWIND`` of 10k rows). Label changes are slow on FalkorDB (~10k/s vs
-~70k/s for properties), so ``:Flagged`` is set or removed only on nodes whose flag changes.
+   crashed run's (both complete), and rings as the previous run left them or partly updated
+   (ring writes are idempotent upserts).
+3. **The next run repairs.** The watermark comes only from ``succeeded`` runs, so a crashed
+   run's window is redone; the next run marks abandoned runs ``failed`` and adds every node
+   whose ``score_run`` is a non-succeeded run (and every unscored node) to its region, then
+   recomputes all rings.
 """
 
 from __future__ import annotations
 
 import contextlib
-import math
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from graph_build import cypher, schema
-from graph_build.errors import ConfigError, FraudringError
+from graph_build import schema
+from graph_build.errors import FraudringError, StoreError
 from graph_build.stores.base import DEFAULT_BATCH, GraphStore
 
-DEFAULT_CONTAMINATION = 0.02
+from graphgnn.scores.runs import RunInfo, best_effort, finish_run, new_run_id, start_run
+from graphgnn.scores.threshold import Threshold, percentiles
+from graphgnn.scores.writeback import current_flagged, plan_label, write_back
+from graphgnn.timeutil import now_ms
+
 Log = Callable[[str], None]
 Region = dict[str, set[str]]
 
 
-class SimulatedCrash(BaseException):
-    """Raised by the failure hook to stop a run like a kill would: no cleanup runs.
-
-    A ``BaseException`` so that ``except Exception`` handlers (which mark runs failed and
-    release the lock) do not see it — the store is left exactly as a killed process leaves it.
-    """
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-# -- thresholds and percentiles -------------------------------------------------------------
-@dataclass(frozen=True)
-class Threshold:
-    """Which nodes of a label are flagged: a review budget, a contamination rate or a score.
-
-    Exactly one of the three is used, in this order: ``top_k`` (flag the k highest scores per
-    label), ``score`` (flag scores >= it), ``contamination`` (flag the top fraction per label).
-    """
-
-    top_k: int | None = None
-    contamination: float | None = DEFAULT_CONTAMINATION
-    score: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.top_k is not None and self.top_k < 0:
-            raise ConfigError(f"--top-k must be >= 0, got {self.top_k}")
-        if self.contamination is not None and not 0 <= self.contamination < 1:
-            raise ConfigError(f"--contamination must be in [0, 1), got {self.contamination}")
-        if self.score is not None and not 0 <= self.score <= 1:
-            raise ConfigError(f"--threshold must be in [0, 1], got {self.score}")
-
-    def flags(self, scores: np.ndarray) -> np.ndarray:
-        """Boolean mask of flagged entries of ``scores`` (ties broken by position)."""
-        n = len(scores)
-        if self.top_k is not None:
-            k = min(self.top_k, n)
-        elif self.score is not None:
-            return scores >= self.score
-        else:
-            k = int(math.ceil((self.contamination or 0.0) * n))
-        mask = np.zeros(n, dtype=bool)
-        if k > 0:
-            mask[np.argsort(-scores, kind="stable")[:k]] = True
-        return mask
-
-    def describe(self) -> str:
-        if self.top_k is not None:
-            return f"top-{self.top_k} per label"
-        if self.score is not None:
-            return f"score >= {self.score}"
-        return f"contamination {self.contamination:g} per label"
-
-
-def percentiles(scores: np.ndarray) -> np.ndarray:
-    """Percentile of each score within ``scores`` (100 = highest; ties share the top rank)."""
-    if len(scores) == 0:
-        return np.zeros(0)
-    ranks = pd.Series(scores).rank(method="max").to_numpy()
-    return np.round(100.0 * ranks / len(scores), 3)
-
-
-# -- run records ----------------------------------------------------------------------------
-@dataclass
-class RunInfo:
-    """The identity of a scoring run, written to its ``ScoringRun`` record."""
-
-    run_id: str
-    model_version: str
-    started_at: int
-    as_of: int
-    mode: str = "full"
-    watermark: int | None = None
-
-
-def new_run_id(started_at: int) -> str:
-    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(started_at / 1000))
-    return f"run-{stamp}-{secrets.token_hex(3)}"
-
-
-def start_run(store: GraphStore, info: RunInfo) -> None:
-    store.write(cypher.render("scoring/run_start"), {
-        "run_id": info.run_id, "model_version": info.model_version,
-        "started_at": info.started_at, "as_of": info.as_of, "mode": info.mode,
-        "watermark": info.watermark})
-
-
-def finish_run(store: GraphStore, run_id: str, status: str, nodes_scored: int = 0,
-               flagged: int = 0, rings: int = 0, error: str | None = None) -> None:
-    store.write(cypher.render("scoring/run_finish"), {
-        "run_id": run_id, "status": status, "finished_at": now_ms(),
-        "nodes_scored": int(nodes_scored), "flagged": int(flagged), "rings": int(rings),
-        "error": error})
-
-
-def last_succeeded_run(store: GraphStore) -> dict[str, Any] | None:
-    rows = store.read(cypher.render("scoring/last_succeeded"))
-    return rows[0] if rows else None
-
-
-def unfinished_runs(store: GraphStore) -> list[dict[str, Any]]:
-    """Runs not ``succeeded``, started after the last succeeded one (their nodes need repair)."""
-    last = last_succeeded_run(store)
-    since = last["started_at"] if last else 0
-    return store.read(cypher.render("scoring/unfinished_runs"), {"since": since})
-
-
-# -- write-back -----------------------------------------------------------------------------
-@dataclass
-class LabelPlan:
-    """Rows to write for one label, split by flag change (only changes touch labels)."""
-
-    label: str
-    keep: list[dict] = field(default_factory=list)
-    flag: list[dict] = field(default_factory=list)
-    unflag: list[dict] = field(default_factory=list)
-
-    @property
-    def rows(self) -> int:
-        return len(self.keep) + len(self.flag) + len(self.unflag)
-
-
-def current_flagged(store: GraphStore, label: str) -> set[str]:
-    return {r["key"] for r in store.read(cypher.render("scoring/flagged_keys", label=label))}
-
-
-def plan_label(label: str, frame: pd.DataFrame, flagged: np.ndarray, pct: np.ndarray,
-               was_flagged: set[str], reasons: dict[str, list[str]],
-               region: set[str] | None = None) -> LabelPlan:
-    """Rows for the nodes of ``frame`` (restricted to ``region`` when given)."""
-    key = schema.node(label).key
-    keys = frame[key].astype(str).to_numpy()
-    scores = frame["anomaly_score"].to_numpy(dtype=float)
-    plan = LabelPlan(label)
-    if region is not None:
-        idx = np.flatnonzero(pd.Series(keys).isin(region).to_numpy())
-    else:
-        idx = np.arange(len(keys))
-    for i in idx.tolist():
-        k = keys[i]
-        row = {"key": k, "score": round(float(scores[i]), 6), "pct": float(pct[i]),
-               "reasons": reasons.get(k, []) if flagged[i] else []}
-        if flagged[i] and k not in was_flagged:
-            plan.flag.append(row)
-        elif not flagged[i] and k in was_flagged:
-            plan.unflag.append(row)
-        else:
-            plan.keep.append(row)
-    return plan
-
-
-def write_back(store: GraphStore, plans: list[LabelPlan], info: RunInfo,
-               batch_size: int = DEFAULT_BATCH, fail_after_batches: int | None = None,
-               progress: Callable[[int], None] | None = None) -> int:
-    """Write every plan's rows; returns nodes written.
-
-    ``fail_after_batches`` (tests) raises :class:`SimulatedCrash` after that many batches.
-    """
-    params = {"run_id": info.run_id, "model_version": info.model_version,
-              "scored_at": info.started_at}
-    written, batches = 0, 0
-    for plan in plans:
-        for part, rows in (("flag", plan.flag), ("unflag", plan.unflag), ("keep", plan.keep)):
-            name = {"keep": "scoring/write_scores", "flag": "scoring/write_scores_flag",
-                    "unflag": "scoring/write_scores_unflag"}[part]
-            query = cypher.render(name, label=plan.label)
-            for start in range(0, len(rows), batch_size):
-                if fail_after_batches is not None and batches >= fail_after_batches:
-                    raise SimulatedCrash(f"injected crash after {batches} batches")
-                batch = rows[start:start + batch_size]
-                store.write_rows(query, batch, batch_size=batch_size, params=params)
-                written += len(batch)
-                batches += 1
-                if progress:
-                    progress(len(batch))
-    return written
-
-
-# -- the pass -------------------------------------------------------------------------------
 @dataclass
 class ScoringResult:
-    """What a scoring pass did (the CLI prints it; benchmarks time it)."""
+    """What a scoring pass did (the CLI prints it; benchmarks time it; alerts read rings)."""
 
     run_id: str
     mode: str
@@ -241,15 +56,21 @@ class ScoringResult:
     newly_flagged: int = 0
     unflagged: int = 0
     rings: int = 0
+    rings_new: int = 0
+    rings_grown: int = 0
     rings_closed: int = 0
     threshold: str = ""
+    reason: str = ""
+    watermark: int | None = None
+    drift: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     status: str = "succeeded"
 
     def summary(self) -> str:
         flagged = ", ".join(f"{k} {v:,}" for k, v in self.flagged.items())
         rate = self.nodes_scored / max(self.seconds.get("write", 0.0), 1e-9)
-        return (f"{self.run_id} ({self.mode}): wrote {self.nodes_scored:,} of "
+        why = f" [{self.reason}]" if self.reason else ""
+        return (f"{self.run_id} ({self.mode}{why}): wrote {self.nodes_scored:,} of "
                 f"{self.nodes_in_graph:,} scored nodes ({rate:,.0f} nodes/s write-back); "
                 f"flagged {flagged} ({self.threshold}; +{self.newly_flagged} -"
                 f"{self.unflagged}); {self.rings} open rings; "
@@ -292,41 +113,58 @@ def run_scoring(
     rings: bool = True,
     ring_options=None,
     batch_size: int = DEFAULT_BATCH,
-    fail_after_batches: int | None = None,
+    reason: str = "",
+    settings: str = "",
+    guard: Callable[[], None] | None = None,
+    fence: int | None = None,
+    after_score: Callable[[Any, dict[str, pd.DataFrame]], dict[str, Any]] | None = None,
+    run_hook: Callable[[str], None] | None = None,
     log: Log | None = None,
 ) -> ScoringResult:
-    """One scoring pass; the caller holds the rescore lock (see :mod:`graphgnn.scores.rescore`).
+    """One scoring pass; the caller holds the rescore lease (see :mod:`graphgnn.scores.lock`).
 
     Args:
         store: the graph store (read and written).
         scorer: a :class:`graphgnn.model.checkpoint.Scorer` (``score(frames, as_of)``).
-        as_of: score the graph as of this epoch ms (default: now).
+        as_of: score the graph as of this epoch ms (default: the latest event in the graph).
         threshold: flagging rule (default: contamination 0.02 per label).
         mode: ``full`` (rewrite every scored node) or ``incremental`` (only ``region_fn``'s).
-        watermark: recorded on the run (the as_of of the last succeeded run, incremental).
+        watermark: the ingest position this run has seen (recorded on the run).
         region_fn: frames -> {label: keys to rewrite}; required for ``incremental``.
         frames: pre-exported frames (default: export as of ``as_of``).
         rings: recompute fraud rings after the write-back.
         ring_options: :class:`graphgnn.scores.rings.RingOptions`.
         batch_size: rows per ``UNWIND`` statement.
-        fail_after_batches: tests: crash (like a kill) after that many write batches.
+        reason: why the run is full (recorded).
+        settings: :func:`graphgnn.scores.runs.settings_key` of this run (recorded).
+        guard: called before every write (the lease's fencing check); raises to stop.
+        fence: the lease's fencing token (recorded).
+        after_score: ``(frames, scores) -> figures`` stored on the run (model monitoring).
+        run_hook: called with the run id once its record exists (the lease names the run).
         log: progress lines.
     """
     from graph_build.export import export_frames
 
     from graphgnn.scores import reasons as reasons_mod
     from graphgnn.scores import rings as rings_mod
+    from graphgnn.scores.ingest import latest_event_time
 
     log = log or (lambda _m: None)
+    guard = guard or (lambda: None)
     threshold = threshold or Threshold()
     t0 = time.perf_counter()
     started = now_ms()
-    as_of = int(as_of) if as_of is not None else started
+    if as_of is None:
+        as_of = latest_event_time(store) or started
+    as_of = int(as_of)
     info = RunInfo(new_run_id(started), str(getattr(scorer, "model_version", "unknown")),
-                   started, as_of, mode, watermark)
+                   started, as_of, mode, watermark, reason, settings, fence)
     result = ScoringResult(info.run_id, mode, as_of, info.model_version,
-                           threshold=threshold.describe())
+                           threshold=threshold.describe(), reason=reason, watermark=watermark)
+    guard()
     start_run(store, info)
+    if run_hook:
+        run_hook(info.run_id)
     try:
         t = time.perf_counter()
         if frames is None:
@@ -338,6 +176,8 @@ def run_scoring(
         scores = score_graph(scorer, frames, as_of)
         result.seconds["score"] = time.perf_counter() - t
         result.nodes_in_graph = sum(len(f) for f in scores.values())
+        if after_score:
+            result.drift = after_score(frames, scores) or {}
 
         region = region_fn(frames) if (mode == "incremental" and region_fn) else None
         t = time.perf_counter()
@@ -359,24 +199,50 @@ def run_scoring(
         result.newly_flagged = sum(len(p.flag) for p in plans)
         result.unflagged = sum(len(p.unflag) for p in plans)
         log(f"writing {sum(p.rows for p in plans):,} scored nodes ({mode})")
-        result.nodes_scored = write_back(store, plans, info, batch_size, fail_after_batches)
+        result.nodes_scored = write_back(store, plans, info, batch_size, before_batch=guard)
         result.seconds["write"] = time.perf_counter() - t
 
         for label in scores:
             result.flagged[label] = len(current_flagged(store, label))
         if rings:
             t = time.perf_counter()
+            guard()
             update = rings_mod.update_rings(store, frames, info.run_id, info.started_at,
                                             ring_options, log=log)
             result.rings, result.rings_closed = update.open, update.closed
+            result.rings_new = update.new
             result.seconds["rings"] = time.perf_counter() - t
+        guard()
         finish_run(store, info.run_id, "succeeded", result.nodes_scored,
-                   sum(result.flagged.values()), result.rings)
+                   sum(result.flagged.values()), result.rings,
+                   extra=_figures(result))
     except Exception as e:
         result.status = "failed"
-        # The store itself may be what failed; the next run repairs either way.
-        with contextlib.suppress(Exception):
-            finish_run(store, info.run_id, "failed", result.nodes_scored, error=str(e)[:500])
+        error = str(e)[:500]
+
+        def mark_failed() -> None:
+            finish_run(store, info.run_id, "failed", result.nodes_scored, error=error)
+
+        # The store itself may be what failed (hung): wait for it briefly, never another
+        # statement timeout; the next run marks a run left 'running' failed anyway.
+        if isinstance(e, StoreError):
+            best_effort(mark_failed)
+        else:
+            with contextlib.suppress(Exception):
+                mark_failed()
         raise
     result.seconds["total"] = time.perf_counter() - t0
     return result
+
+
+def _figures(result: ScoringResult) -> dict[str, Any]:
+    """Scalar figures of a run for its record (the store keeps scalars and lists)."""
+    out: dict[str, Any] = {"rings_new": result.rings_new, "rings_grown": result.rings_grown,
+                           "rings_closed": result.rings_closed, "threshold": result.threshold}
+    for name, value in result.drift.items():
+        if name == "reference_json":
+            out["reference"] = value  # the drift reference this run made (first run)
+        elif isinstance(value, int | float | str | bool) or (
+                isinstance(value, list) and all(isinstance(v, str | int | float) for v in value)):
+            out[f"drift_{name}"] = value
+    return out

@@ -10,6 +10,7 @@ import pytest
 from graph_build import schema
 
 from fake_scorer import FakeScorer
+from faulty_store import CrashingStore, SimulatedCrash
 
 
 
@@ -41,7 +42,7 @@ def _runs(store):
 
 
 def test_parse_duration():
-    from graphgnn.scores.rescore import parse_duration
+    from graphgnn.timeutil import parse_duration
 
     assert parse_duration("15m") == 900 and parse_duration("1h") == 3600
     assert parse_duration("30s") == 30 and parse_duration("2") == 2
@@ -50,7 +51,7 @@ def test_parse_duration():
 
 
 def test_lock_is_exclusive_expires_and_is_released_by_owner_only(empty_store):
-    from graphgnn.scores.rescore import LockBusy, StoreLock
+    from graphgnn.scores.lock import LockBusy, LockLost, StoreLock
 
     a = StoreLock(empty_store, ttl_s=3.0, owner="a")
     b = StoreLock(empty_store, ttl_s=3.0, owner="b")
@@ -64,8 +65,10 @@ def test_lock_is_exclusive_expires_and_is_released_by_owner_only(empty_store):
     assert a.try_acquire()  # renew
     time.sleep(3.1)  # a was "killed": its lease runs out
     assert b.try_acquire() and not a.try_acquire()
-    with pytest.raises(LockBusy, match="lost"):
+    with pytest.raises(LockLost, match="lost"):
         a.renew()
+    with pytest.raises(LockLost):
+        a.check()  # fencing: a lease lost is never written under
     b.release()
     assert a.holder()["owner"] is None
     with StoreLock(empty_store, owner="c") as c:
@@ -84,13 +87,14 @@ def test_incremental_rewrites_only_the_touched_region(store):
     assert second.mode == "incremental"
     # Only the delta since the first run was read from the store; the rest came from the cache,
     # and together they are the whole graph.
-    assert any("new since the last run" in m for m in logs), logs
+    assert any("changed since ingest position" in m for m in logs), logs
     assert second.nodes_in_graph == sum(
         store.read(f"MATCH (n:{label}) RETURN count(n) AS n")[0]["n"]
         for label in schema.SCORED_LABELS)
     assert 0 < second.nodes_scored < second.nodes_in_graph
     runs = _runs(store)
-    assert runs[second.run_id]["watermark"] == first.as_of
+    # the watermark is an ingest position (one build so far), not an event time
+    assert runs[second.run_id]["watermark"] == first.watermark == 1
     tuples = _tuples(store)
     by_run = {}
     for rows in tuples.values():
@@ -110,13 +114,12 @@ def test_incremental_rewrites_only_the_touched_region(store):
 
 def test_killed_rescore_leaves_scores_readable_and_next_run_repairs(store):
     from graphgnn.scores.rescore import rescore_once
-    from graphgnn.scores.scoring import SimulatedCrash
 
     good = rescore_once(store, FakeScorer(), full=True).result
     before = _tuples(store)
     with pytest.raises(SimulatedCrash):
-        rescore_once(store, FakeScorer(bump=0.05), full=True, lock_ttl_s=600,
-                     fail_after_batches=1)
+        rescore_once(CrashingStore(store, crash_after=1), FakeScorer(bump=0.05), full=True,
+                     lock_ttl_s=600)
     # the killed run: still 'running', its lock still held, the graph readable and consistent
     runs = _runs(store)
     killed = next(r for r in runs.values() if r["status"] == "running")

@@ -12,7 +12,7 @@ from fake_scorer import FakeScorer
 
 
 def test_threshold_rules():
-    from graphgnn.scores.scoring import Threshold
+    from graphgnn.scores.threshold import Threshold
 
     s = np.array([0.1, 0.9, 0.5, 0.7, 0.2])
     assert Threshold(top_k=2).flags(s).tolist() == [False, True, False, True, False]
@@ -25,7 +25,7 @@ def test_threshold_rules():
 
 
 def test_percentiles_rank_within_label():
-    from graphgnn.scores.scoring import percentiles
+    from graphgnn.scores.threshold import percentiles
 
     p = percentiles(np.array([0.1, 0.4, 0.4, 0.9]))
     assert p.tolist() == [25.0, 75.0, 75.0, 100.0]
@@ -40,7 +40,8 @@ def _scored(store, label):
 
 
 def test_full_pass_writes_every_scored_node_and_run_record(store):
-    from graphgnn.scores.scoring import Threshold, run_scoring
+    from graphgnn.scores.scoring import run_scoring
+    from graphgnn.scores.threshold import Threshold
 
     result = run_scoring(store, FakeScorer(), threshold=Threshold(contamination=0.05))
     assert result.status == "succeeded"
@@ -66,7 +67,8 @@ def test_full_pass_writes_every_scored_node_and_run_record(store):
 
 
 def test_top_k_and_unflagging(store):
-    from graphgnn.scores.scoring import Threshold, run_scoring
+    from graphgnn.scores.scoring import run_scoring
+    from graphgnn.scores.threshold import Threshold
 
     run_scoring(store, FakeScorer(), threshold=Threshold(top_k=30), rings=False)
     assert store.read("MATCH (n:User:Flagged) RETURN count(n) AS c")[0]["c"] == 30
@@ -113,10 +115,10 @@ def test_score_command_line(store, monkeypatch, capsys):
     """`fraudring score` end to end through the CLI with a (fake) loaded checkpoint."""
     import json
 
-    import graphgnn.scores.rescore as rescore
     from graphgnn.cli import main
+    from graphgnn.cli import options
 
-    monkeypatch.setattr(rescore, "load", lambda ckpt: FakeScorer())
+    monkeypatch.setattr(options, "load_checkpoint", lambda ckpt: FakeScorer())
     monkeypatch.setenv("FRAUDRING_HOME", str(store.server.home))
     assert main(["score", "--ckpt", "x.ckpt", "--store", "embedded", "--top-k", "25",
                  "--json"]) == 0
