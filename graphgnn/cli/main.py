@@ -53,7 +53,7 @@ COMMANDS = (
             add="add_db", run="run_db"),
     Command("score", "graphgnn.cli.score",
             "score every node with a checkpoint; write scores, flags, reasons and rings"),
-    Command("rescore", "graphgnn.scores.rescore",
+    Command("rescore", "graphgnn.cli.rescore",
             "rescore what changed since the last run (for cron, systemd, Kubernetes)"),
     Command("rings", "graphgnn.cli.rings", "print the top open fraud rings"),
     Command("report", "graphgnn.scores.report", "write the HTML report of scores and rings"),

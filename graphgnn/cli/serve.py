@@ -39,7 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-body", type=int, default=DEFAULT_MAX_BODY,
                         help=f"largest request body in bytes (default {DEFAULT_MAX_BODY})")
     parser.add_argument("--log-level", default="info",
-                        choices=("critical", "error", "warning", "info", "debug"))
+                        choices=("critical", "error", "warning", "info", "debug"),
+                        help="the server's log level (default info)")
 
 
 def read_token(path: Path | None) -> str | None:

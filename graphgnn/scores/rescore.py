@@ -168,7 +168,7 @@ def rescore_once(store, scorer, options: RescoreOptions | None = None, log=None,
             mode="incremental" if incremental else "full", watermark=position,
             region_fn=region_fn, ring_options=options.ring_options, frames=frames,
             reason=reason, settings=settings, guard=lock.check, fence=lock.fence,
-            after_score=monitor, run_hook=lambda run_id: setattr(lock, "run_id", run_id),
+            after_score=monitor, run_hook=lock.name_run,
             log=log)
         frames_cache.save(store, frames, position)
         if monitor and monitor.drift is not None:
@@ -195,19 +195,3 @@ def rescore_once(store, scorer, options: RescoreOptions | None = None, log=None,
         raise
     lock.release()
     return outcome
-
-
-# TODO(lead): drop these two once graphgnn/cli/main.py registers `rescore` from
-# graphgnn.cli.rescore (the command line moved there); kept so the parser works meanwhile.
-def add_arguments(parser) -> None:
-    """Deprecated home of ``fraudring rescore``'s options: see :mod:`graphgnn.cli.rescore`."""
-    from graphgnn.cli.rescore import add_arguments as add
-
-    add(parser)
-
-
-def run(args) -> int:
-    """Deprecated home of ``fraudring rescore``: see :mod:`graphgnn.cli.rescore`."""
-    from graphgnn.cli.rescore import run as run_cli
-
-    return run_cli(args)
