@@ -15,6 +15,18 @@ from pathlib import Path
 from typing import Any
 
 RINGS_DRAWN = 6
+MEMBERS_SHOWN = 12
+REASONS_SHOWN = 2
+VERDICTS_SHOWN = 20
+# One colour per entity kind, as in the workbench and cypher/style.grass.
+KIND_STYLE = {"user": ("#E53935", "o"), "candidate": ("#F48FB1", "o"), "device": ("#1E88E5", "s"),
+              "IP": ("#43A047", "D"), "card": ("#FB8C00", "p"), "address": ("#8E24AA", "h")}
+_KIND_NAMES = {"user": "user, flagged", "candidate": "user above the ring percentile"}
+LEGEND = ("<p class='legend'><b>Drawings:</b> "
+          + " · ".join(f"<span style='color:{c}'>&#9679;</span> {_KIND_NAMES.get(k, k)}"
+                       for k, (c, _) in KIND_STYLE.items())
+          + " · black ring = verdict fraud. Entities shown are those two or more members share; "
+          "cards and addresses are reached through the members' orders.</p>")
 
 
 def _ms(value) -> str:
@@ -28,6 +40,64 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>"
                                     for c in columns) + "</tr>" for r in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _cut(items, shown: int, sep: str) -> str:
+    """The first ``shown`` items joined, with "+N more" when the list is longer."""
+    items = [str(i) for i in (items or [])]
+    extra = f"{sep}+{len(items) - shown} more" if len(items) > shown else ""
+    return sep.join(items[:shown]) + extra
+
+
+def _ring_section(store, ring: dict[str, Any], png: Path) -> str:
+    """A ring's drawing (every shared entity kind) and its members with reasons and verdicts."""
+    import matplotlib.pyplot as plt
+    import networkx as nx
+    from matplotlib.lines import Line2D
+
+    from graph_build import cypher
+
+    members = store.read(cypher.render("workbench/ring_members"), {"ring_id": ring["ring_id"]})
+    links = store.read(cypher.render("workbench/ring_links"), {"ring_id": ring["ring_id"]})
+    g = nx.Graph()
+    for m in members:
+        g.add_node(m["user_id"], kind="user" if m["flagged"] else "candidate",
+                   fraud=m["verdict"] == "fraud")
+    for x in links:
+        g.add_node(f"{x['kind']} {x['entity']}", kind=x["kind"], fraud=False)
+        g.add_edge(x["user_id"], f"{x['kind']} {x['entity']}")
+    fig, ax = plt.subplots(figsize=(6, 4.4))
+    pos = nx.spring_layout(g, seed=0)
+    nx.draw_networkx_edges(g, pos, ax=ax, width=0.6, alpha=0.5)
+    for kind, (colour, marker) in KIND_STYLE.items():
+        nodes = [n for n in g if g.nodes[n]["kind"] == kind]
+        if nodes:
+            nx.draw_networkx_nodes(g, pos, nodelist=nodes, ax=ax, node_color=colour,
+                                   node_shape=marker, node_size=200 if kind in ("user",
+                                   "candidate") else 140,
+                                   edgecolors=["#111" if g.nodes[n]["fraud"] else colour
+                                               for n in nodes], linewidths=2)
+    nx.draw_networkx_labels(g, pos, ax=ax, font_size=5,
+                            labels={n: n.split(" ")[-1] for n in g})
+    ax.legend(handles=[Line2D([], [], marker=m, color="w", markerfacecolor=c, markersize=7,
+                              label=_KIND_NAMES.get(k, k)) for k, (c, m) in KIND_STYLE.items()],
+              fontsize=6, loc="lower left", frameon=False)
+    ax.set_title(f"{ring['ring_id']} ({ring['size']} users, score {float(ring['score']):.2f})",
+                 fontsize=8)
+    ax.axis("off")
+    fig.tight_layout()
+    fig.savefig(png, dpi=90)
+    plt.close(fig)
+    rows = [{"user": m["user_id"], "score": f"{float(m['score'] or 0):.3f}",
+             "pct": m["pct"], "flagged": "yes" if m["flagged"] else "",
+             "verdict": f"{m['verdict']} ({m['verdict_by']})" if m["verdict"] else "",
+             "reasons": _cut(m["reasons"], REASONS_SHOWN, "; ")}
+            for m in members[:MEMBERS_SHOWN]]
+    more = (f"<p>+{len(members) - MEMBERS_SHOWN} more members</p>"
+            if len(members) > MEMBERS_SHOWN else "")
+    return (f"<h3>{html.escape(ring['ring_id'])}</h3>"
+            f'<img src="{png.name}" alt="{html.escape(ring["ring_id"])}">'
+            + _table(rows, ["user", "score", "pct", "flagged", "verdict", "reasons"]) + more)
 
 
 def _labels(store, data_dir: str | Path | None, label: str, scores) -> Any:
@@ -58,7 +128,6 @@ def build_report(store, out: str | Path, data_dir: str | Path | None = None,
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import networkx as nx
     import numpy as np
     import pandas as pd
 
@@ -134,32 +203,24 @@ def build_report(store, out: str | Path, data_dir: str | Path | None = None,
 
         tops = top_rings(store, top)
         parts.append(_table([{**r, "score": f"{float(r['score']):.3f}",
-                              "members": ", ".join(r["members"][:8]),
-                              "shared": "; ".join(r["shared"][:3])} for r in tops],
+                              "members": _cut(r["members"], 8, ", "),
+                              "shared": _cut(r["shared"], 3, "; ")} for r in tops],
                             ["ring_id", "size", "score", "members", "shared"]))
+        if len(rings) > len(tops):
+            parts.append(f"<p>+{len(rings) - len(tops)} more rings (raise --top, or open the "
+                         "workbench of <code>fraudring serve</code>)</p>")
+        parts.append(LEGEND)
         for i, ring in enumerate(tops):
-            rows = store.read(cypher.render("rings/ring_entities"), {"ring_id": ring["ring_id"]})
-            frame = pd.DataFrame(rows, columns=["user_id", "score", "kind", "entity"])
-            shared = frame.dropna(subset=["entity"]).groupby(["kind", "entity"])
-            shared = shared.filter(lambda g: g["user_id"].nunique() >= 2)
-            g = nx.Graph()
-            for u, sc in frame.groupby("user_id")["score"].first().items():
-                g.add_node(u, kind="User", score=float(sc or 0))
-            for u, kind, e in shared[["user_id", "kind", "entity"]].itertuples(index=False):
-                g.add_node(e, kind=kind)
-                g.add_edge(u, e)
-            colours = {"User": "#E53935", "Device": "#1E88E5", "IP": "#43A047"}
-            fig, ax = plt.subplots(figsize=(5, 4))
-            pos = nx.spring_layout(g, seed=0)
-            nx.draw_networkx(g, pos, ax=ax, node_size=180, font_size=6, width=0.6,
-                             node_color=[colours[g.nodes[n]["kind"]] for n in g])
-            ax.set_title(f"{ring['ring_id']} ({ring['size']} users, score "
-                         f"{float(ring['score']):.2f})", fontsize=8)
-            ax.axis("off")
-            fig.tight_layout()
-            fig.savefig(out / f"ring_{i + 1}.png", dpi=90)
-            plt.close(fig)
-            parts.append(f'<img src="ring_{i + 1}.png" alt="{html.escape(ring["ring_id"])}">')
+            parts.append(_ring_section(store, ring, out / f"ring_{i + 1}.png"))
+
+    decisions = store.read(cypher.render("investigate/verdicts"), {"limit": VERDICTS_SHOWN + 1})
+    for d in decisions:
+        d["at"] = _ms(d["at"])
+    parts.append("<h2>Investigators' decisions</h2>" + (_table(
+        decisions[:VERDICTS_SHOWN], ["at", "by", "entity", "id", "verdict", "previous", "note"])
+        if decisions else "<p>No verdicts yet.</p>")
+        + ("<p>+ more in <code>cypher/investigate/verdicts.cypher</code></p>"
+           if len(decisions) > VERDICTS_SHOWN else ""))
 
     runs = store.read(cypher.render("investigate/recent_runs"), {"limit": 10})
     for r in runs:

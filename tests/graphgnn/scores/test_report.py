@@ -50,3 +50,28 @@ def test_report_on_an_unscored_store(empty_store, tmp_path):
 
     index = build_report(empty_store, tmp_path / "r")
     assert "0 open" in index.read_text()
+
+
+def test_report_has_legend_more_reasons_and_verdicts(scored, tmp_path):
+    from graph_build import cypher
+    from graph_build.query import run_query
+    from graphgnn.scores.report import build_report
+
+    ring = scored.read("MATCH (r:FraudRing) WHERE r.closed_at IS NULL RETURN r.ring_id AS id "
+                       "ORDER BY r.score DESC, r.size DESC LIMIT 1")[0]["id"]
+    members = scored.read("MATCH (u:User)-[:MEMBER_OF]->(:FraudRing {ring_id: $id}) "
+                          "RETURN u.user_id AS id, u.reasons AS reasons ORDER BY "
+                          "u.anomaly_score DESC", {"id": ring})
+    run_query(scored, file=cypher.CYPHER_DIR / "investigate/set_verdict.cypher", params={
+        "user_id": members[0]["id"], "verdict": "fraud", "by": "ann", "note": "checked"},
+        allow_write=True)
+    text = build_report(scored, tmp_path / "r", top=1).read_text()
+    for kind in ("device", "IP", "card", "address", "user above the ring percentile"):
+        assert kind in text, kind
+    assert "more rings" in text  # one drawn of several: the rest announced
+    assert "fraud (ann)" in text  # the verdict in the members table
+    assert "Investigators&#x27; decisions" in text or "Investigators' decisions" in text
+    assert "checked" in text
+    reason = next(r for m in members for r in (m["reasons"] or []))
+    assert reason.split(" with ")[0] in text
+    assert (tmp_path / "r" / "ring_1.png").stat().st_size > 5000
