@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import time
 from typing import Any
 
 from graph_build import cypher, schema
@@ -37,8 +40,43 @@ def graph_stats(store: GraphStore, runs: int = RECENT_RUNS) -> dict[str, Any]:
         "scored": scored,
         "flagged": flagged,
         "rings": _single(store, cypher.render("stats/count_rings")),
-        "runs": store.read(cypher.render("stats/recent_runs"), {"limit": runs}),
+        "runs": mark_dead_runs(store, store.read(cypher.render("stats/recent_runs"),
+                                                 {"limit": runs})),
     }
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def mark_dead_runs(store: GraphStore, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Show a ``running`` run as ``failed`` when no live lease holds it.
+
+    A run is alive only while the rescore lease names it, has not lapsed, and — when held on
+    this host — its process exists. A killed job's run stays ``running`` in the store until the
+    next rescore marks it; operators should see it as failed at once.
+    """
+    if not any(r.get("status") == "running" for r in runs):
+        return runs
+    rows = store.read(cypher.render("rescore/lock_read"), {"name": "rescore"})
+    lease = rows[0] if rows else {}
+    now = int(time.time() * 1000)
+    alive_run = lease.get("run_id") if (
+        lease.get("owner") and (lease.get("expires_at") or 0) >= now
+        and not (lease.get("host") == socket.gethostname()
+                 and isinstance(lease.get("pid"), int) and not _pid_alive(lease["pid"]))
+    ) else None
+    for run in runs:
+        if run.get("status") == "running" and run.get("run_id") != alive_run:
+            run["status"] = "failed"
+            run["error"] = "dead: its job stopped without finishing (no live lease)"
+    return runs
 
 
 def format_stats(stats: dict[str, Any]) -> str:

@@ -49,7 +49,8 @@ def run(args) -> int:
             result = run_scoring(store, scorer, as_of=as_of, threshold=threshold,
                                  rings=not args.no_rings, guard=lock.check, fence=lock.fence,
                                  watermark=ingest_position(store), settings=settings,
-                                 reason="fraudring score", log=log)
+                                 reason="fraudring score", run_hook=lock.name_run,
+                                 log=log)
     finally:
         store.close()
     log(result.summary())

@@ -129,6 +129,11 @@ class StoreLock:
                            hint="the heartbeat could not renew it in time; see the logs")
         self.deadline_ms = now + self.ttl_ms
 
+    def name_run(self, run_id: str) -> None:
+        """Record which run holds the lease (``stats`` shows runs without a live lease failed)."""
+        self.run_id = run_id
+        self.renew()
+
     def check(self) -> None:
         """The fencing check before a write: raises :class:`LockLost` unless still the holder."""
         if self.lost:

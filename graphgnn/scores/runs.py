@@ -115,7 +115,7 @@ def full_reason(last: dict[str, Any] | None, settings: str, forced: bool) -> str
     return "; ".join(parts) or "settings changed"
 
 
-def best_effort(fn: Callable[[], None], timeout_s: float = 2.0) -> None:
+def best_effort(fn: Callable[[], None], timeout_s: float = 0.5) -> None:
     """Run ``fn`` in a daemon thread and wait at most ``timeout_s`` (errors are ignored).
 
     For bookkeeping after a store failure: a hung store must not hold the job for another
