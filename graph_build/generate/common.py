@@ -111,6 +111,7 @@ class World:
         ring_of: per user, the ring or -1.
         rings: per ring ``type``, ``size``, ``basket`` (a tier) and ``active_at_end`` (0/1).
         ring_types: the ring type names this mode uses (for the summary).
+        physical: sessions whose orders always ship (never digital goods), or None.
     """
 
     pop: Arrays
@@ -120,3 +121,4 @@ class World:
     ring_of: np.ndarray
     rings: Arrays
     ring_types: tuple[str, ...]
+    physical: np.ndarray | None = None

@@ -82,14 +82,16 @@ def observe_labels(rng: np.random.Generator, profile: LabelProfile, user_is_frau
     cand = np.flatnonzero(is_wrong[order_user])
     cand = cand[np.lexsort((key[cand], order_user[cand]))]
     first = np.unique(order_user[cand], return_index=True)[1]
-    order_fraud = order_is_fraud & reported[order_user]
-    order_fraud[cand[first]] = True
-    order_at = np.where(order_fraud, order_t + order_delay, NOT_LABELLED)
-    # A user's label comes with the first of their labelled orders (else after their fraud).
-    user_at = np.full(n_users, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(user_at, order_user[order_fraud], order_at[order_fraud])
     user_fraud = reported | is_wrong
-    none = user_fraud & (user_at == np.iinfo(np.int64).max)
-    user_at[none] = user_first_fraud[none] + user_delay[none]
-    user_at = np.where(user_fraud, user_at, NOT_LABELLED)
+    # A fraudster is reported a while after the first fraud; an order is known fraud once its
+    # own chargeback has come and its user is known (never before the user).
+    user_at = np.where(reported, user_first_fraud + user_delay, NOT_LABELLED)
+    order_fraud = order_is_fraud & reported[order_user]
+    order_at = np.where(order_fraud, np.maximum(order_t + order_delay, user_at[order_user]),
+                        NOT_LABELLED)
+    # A wrongly reported customer is reported for that one order.
+    wrong_order = cand[first]
+    order_fraud[wrong_order] = True
+    order_at[wrong_order] = order_t[wrong_order] + order_delay[wrong_order]
+    user_at[order_user[wrong_order]] = order_at[wrong_order]
     return Labels(user_fraud, user_at, order_fraud, order_at)

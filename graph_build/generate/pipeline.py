@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from graph_build.generate.activity import events, order_items, products
-from graph_build.generate.common import pick
+from graph_build.generate.common import World, pick
 from graph_build.generate.constants import (
     CATEGORIES,
     COUNTRIES,
@@ -32,7 +32,7 @@ from graph_build.generate.constants import (
     WINDOW_START_MS,
 )
 from graph_build.generate.entities import entity_tables
-from graph_build.generate.labels import LabelProfile, observe_labels
+from graph_build.generate.labels import LabelProfile, Labels, observe_labels
 from graph_build.generate.rings import default_world
 from graph_build.generate.truth import truth_tables, write_truth
 from graph_build.generate.writer import Col, iso, make_ids, pool, write_table
@@ -121,7 +121,10 @@ def generate(out: str | Path, users: int = 5000, seed: int = 0, days: int = 90,
     o_time = np.minimum(checkout[oi] + rng.integers(1_000, 10_000, len(oi)), t1 - 1)
     by_time = np.argsort(o_time, kind="stable")  # order ids follow time, like a real shop's
     oi, o_time = oi[by_time], o_time[by_time]
-    o_addr = np.where(rng.random(len(oi)) < 0.03, -1, ses["addr"][oi])  # digital goods
+    digital = rng.random(len(oi)) < 0.03  # digital goods ship nowhere
+    if world.physical is not None:  # rings resell goods: their addresses always appear
+        digital &= ~world.physical[oi]
+    o_addr = np.where(digital, -1, ses["addr"][oi])
     prod = products(rng, int(np.clip(users // 20, 300, 50_000)))
     items = order_items(rng, ses["tier"][oi], prod)
     status = pick(rng, STATUS_P, len(oi))
@@ -184,7 +187,8 @@ def generate(out: str | Path, users: int = 5000, seed: int = 0, days: int = 90,
     return summary
 
 
-def _labels(seed: int, hard: bool, world, oi: np.ndarray, o_time: np.ndarray, t1: int):
+def _labels(seed: int, hard: bool, world: World, oi: np.ndarray, o_time: np.ndarray,
+            t1: int) -> Labels:
     """Observed labels of every user and order (their own random stream)."""
     rng = np.random.default_rng([seed, LABEL_STREAM])
     ses = world.ses
