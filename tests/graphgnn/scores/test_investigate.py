@@ -171,7 +171,8 @@ def test_verdict_checks_name_the_problem(scored):
     assert any("no User with user_id 'u-nobody'" in p for p in problems), problems
     assert any("by must name" in p for p in problems), problems
     # the write itself refuses what the check refuses (Browser users run it without the check)
-    _run(store, "set_verdict", user_id=user, verdict="Fraud", by="ann", note="")
+    store.write(cypher.load("investigate/set_verdict").text,
+                {"user_id": user, "verdict": "Fraud", "by": "ann", "note": ""})
     after = store.read("MATCH (u:User {user_id: $id}) RETURN u.verdict AS v", {"id": user})
     assert after == before
     assert [r["problem"] for r in _run(store, "check_order_verdict", order_id="o-none",
