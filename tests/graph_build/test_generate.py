@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ import pytest
 from sklearn.metrics import average_precision_score
 
 from graph_build.generate import (
+    HARD_RING_TYPES,
     RING_TYPES,
     GeneratedSummary,
     add_generate_arguments,
@@ -176,6 +178,64 @@ def test_rings_and_truth(data: Generated) -> None:
     assert meta["counts"]["orders"] == len(data["orders"])
 
 
+def test_default_mode_unchanged(data: Generated) -> None:
+    """The demo's default mode: the same tables, byte for byte, as before the package split
+    and the hard mode (the demo and tests rely on its rings being visible in a minute).
+    Change these numbers only on purpose."""
+    assert data.summary.counts == {"users": 5000, "devices": 6865, "products": 300,
+                                   "addresses": 6274, "payments": 7119, "events": 89635,
+                                   "orders": 11351, "order_items": 15176}
+    assert (data.summary.rings, data.summary.fraud_users, data.summary.fraud_orders) == (
+        36, 216, 646)
+    assert data.summary.ring_types == {"device_farm": 8, "proxy_ring": 7, "promo_abuse": 7,
+                                       "card_testing": 7, "account_takeover": 7}
+    assert not data.summary.hard and data.summary.lone_fraud_users == 0
+    digest = hashlib.sha256((data.path / "orders.csv").read_bytes()).hexdigest()
+    assert digest == "fce2e68b9f235c386087d16c4299fd33f1e38c43dd72afd5bbe036bc4897a04e"
+    digest = hashlib.sha256((data.path / "events.csv").read_bytes()).hexdigest()
+    assert digest == "6556c27c637130a6ab46cc7045e4909d774631ce7e5c0e0d10292a6818a65bef"
+
+
+def test_labels_are_dated(data: Generated) -> None:
+    """truth/ and the labels table say when each label became known (epoch ms)."""
+    tu, to = data["truth_users"], data["truth_orders"]
+    # Default mode: every fraud is reported, nobody innocent, about a week later.
+    assert (tu["labeled_fraud"] == tu["is_fraud"]).all()
+    assert (to["labeled_fraud"] == to["is_fraud"]).all()
+    assert tu.loc[tu["is_fraud"] == 1, "labeled_at"].notna().all()
+    assert tu.loc[tu["is_fraud"] == 0, "labeled_at"].isna().all()
+    assert (tu["fraud_type"].fillna("") == tu["ring_type"].fillna("")).all()
+    orders = data["orders"].merge(to, on="order_id")
+    fraud = orders[orders["is_fraud"] == 1]
+    delay = (fraud["labeled_at"] - _ms(fraud["created_at"])) / 86_400_000
+    assert (delay > 0).all() and 4 <= delay.median() <= 12
+    first = _ms(fraud["created_at"]).min()
+    assert tu["labeled_at"].min() > first
+    # The labels table (canonical columns): what was known by the end of the window.
+    labels = pd.read_csv(data.path / "truth" / "labels.csv", dtype=str)
+    assert tuple(labels.columns) == TABLES["labels"].column_names
+    assert set(labels["entity"]) == {"user", "order"} and (labels["is_fraud"] == "true").all()
+    meta = json.loads((data.path / "generator.json").read_text())
+    assert labels["labeled_at"].astype("int64").max() <= meta["end_ms"]
+    users = labels[labels["entity"] == "user"]
+    known = tu[tu["labeled_at"] <= meta["end_ms"]]
+    assert set(users["id"]) == set(known["user_id"])
+    assert set(labels.loc[labels["entity"] == "order", "id"]) <= set(fraud["order_id"])
+    assert meta["labelled_users"] == len(users)
+
+
+def test_hard_mode_determinism_and_days(tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    sa = generate(a, users=2000, seed=5, days=60, hard=True)
+    generate(b, users=2000, seed=5, days=60, hard=True)
+    for rel in sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file()):
+        assert filecmp.cmp(a / rel, b / rel, shallow=False), rel
+    assert sa.hard and sa.lone_fraud_users >= sa.fraud_users / 2
+    assert set(sa.ring_types) == set(HARD_RING_TYPES)
+    with pytest.raises(ValueError, match="--hard needs --days"):
+        generate(tmp_path / "c", users=2000, days=30, hard=True)
+
+
 # --- hardness -----------------------------------------------------------------------------
 
 
@@ -284,8 +344,8 @@ def test_parquet_round_trip(tmp_path: Path) -> None:
         from_pq = pd.read_parquet(tmp_path / "pq" / f"{name}.parquet")
         from_csv = _read_csv(tmp_path / "csv", name)
         assert tuple(from_pq.columns) == TABLES[name].column_names
-        assert filecmp.cmp(tmp_path / "pq" / f"{name}.parquet", tmp_path / "pq2" / f"{name}.parquet",
-                           shallow=False)
+        assert filecmp.cmp(tmp_path / "pq" / f"{name}.parquet",
+                           tmp_path / "pq2" / f"{name}.parquet", shallow=False)
         text = [c.name for c in TABLES[name].columns if c.type in ("str", "time")]
         pd.testing.assert_frame_equal(from_pq.astype({c: "string" for c in text}),
                                       from_csv.astype({c: "string" for c in text}))
@@ -320,3 +380,7 @@ def test_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         run_generate(parser.parse_args(["--out", str(tmp_path / "h"), "--users", "10"]))
     with pytest.raises(SystemExit):
         parser.parse_args(["--users", "1000"])  # --out is required
+    args = parser.parse_args(["--out", str(tmp_path / "hard"), "--users", "1000", "--hard"])
+    assert args.hard and run_generate(args) == 0
+    assert "outside rings" in capsys.readouterr().err
+    assert json.loads((tmp_path / "hard" / "generator.json").read_text())["hard"] is True
