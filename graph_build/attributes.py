@@ -173,6 +173,25 @@ def from_json(text: str | None) -> Declaration:
     return out
 
 
+# The words graph_build.validate accepts for booleans (kept equal; validate imports this module).
+TRUE_WORDS = {"1", "true", "t", "yes", "y", "1.0"}
+FALSE_WORDS = {"0", "false", "f", "no", "n", "0.0"}
+
+
+def _parse_times(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Epoch ms of integer text (epoch ms) or ISO-8601 text; (values, mask of unparsable)."""
+    out = pd.Series(pd.NA, index=text.index, dtype="Int64")
+    numeric = text.str.fullmatch(r"-?\d+", na=False).astype(bool)
+    if numeric.any():
+        out[numeric] = pd.to_numeric(text[numeric], errors="coerce").astype("Int64")
+    rest = text.notna() & ~numeric
+    if rest.any():
+        parsed = pd.to_datetime(text[rest], format="ISO8601", utc=True, errors="coerce")
+        ms = parsed.dt.tz_convert(None).to_numpy().astype("datetime64[ms]").astype("int64")
+        out[rest] = pd.Series(ms, index=parsed.index, dtype="Int64").where(parsed.notna())
+    return out, (text.notna() & out.isna()).astype(bool)
+
+
 def convert(values: pd.Series, kind: str) -> tuple[pd.Series, list[tuple[pd.Series, str]]]:
     """Type one text column of an attribute: (typed values, [(mask of bad values, why)]).
 
@@ -180,8 +199,6 @@ def convert(values: pd.Series, kind: str) -> tuple[pd.Series, list[tuple[pd.Seri
     categorical -> string. Missing values stay missing and are never bad; bad ones become
     missing in the typed values.
     """
-    from graph_build.validate import FALSE_WORDS, TRUE_WORDS, parse_times
-
     text = values.astype("string").str.strip().replace("", pd.NA)
     present = text.notna()
     problems: list[tuple[pd.Series, str]] = []
@@ -198,7 +215,7 @@ def convert(values: pd.Series, kind: str) -> tuple[pd.Series, list[tuple[pd.Seri
         out[falsy] = False
         problems.append((present & ~(truthy | falsy), "not a boolean (0/1, true/false, yes/no)"))
     elif kind == "time":
-        out, unparsed = parse_times(text)
+        out, unparsed = _parse_times(text)
         top = int(time.time() * 1000) + FUTURE_SLACK_MS
         outside = (out.notna() & ((out < MIN_TIME_MS) | (out > top))).fillna(False)
         problems.append((unparsed | outside,

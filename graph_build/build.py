@@ -168,17 +168,6 @@ def read_input(data_dir: str | Path, mapping: str | Path | None = None,
     return {name: read_table(path, name) for name, path in find_tables(data_dir).items()}
 
 
-def read_declaration(data_dir: str | Path,
-                     mapping: str | Path | None = None) -> attributes.Declaration:
-    """The users' own attributes (table -> name -> kind): the mapping's ``attributes:``, or
-    ``DATA_DIR/attributes.yaml`` beside canonical tables."""
-    if mapping:
-        from graph_build.layouts import mapping_declaration
-
-        return mapping_declaration(mapping)
-    return attributes.folder_declaration(data_dir)
-
-
 def _progress_bar(total: int, desc: str):
     from tqdm import tqdm
 
@@ -206,8 +195,9 @@ def check_input(
         if e.problems:
             e.hint = e.hint or f"listed in {_rejects(e.problems, {}, target)}"
         raise
-    result = validate_tables(raw, lenient=lenient,
-                             declared=read_declaration(data_dir, mapping))
+    from graph_build.layouts import read_declaration
+
+    result = validate_tables(raw, lenient=lenient, declared=read_declaration(data_dir, mapping))
     rejects_file = None
     if result.problems:
         rejects_file = _rejects(result.problems, raw, target)

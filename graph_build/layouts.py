@@ -149,6 +149,15 @@ def _table(name: str, spec: Any, sources: dict[str, RawTable]) -> RawTable:
     return RawTable(name, " + ".join(sorted(files)), frame)
 
 
+def read_declaration(data_dir: str | Path,
+                     mapping: str | Path | None = None) -> attributes.Declaration:
+    """The users' own attributes (table -> name -> kind): the mapping's ``attributes:``, or
+    ``DATA_DIR/attributes.yaml`` beside canonical tables when there is no mapping."""
+    if mapping:
+        return mapping_declaration(mapping)
+    return attributes.folder_declaration(data_dir)
+
+
 def mapping_declaration(mapping: str | Path) -> attributes.Declaration:
     """The attributes a mapping declares: table -> name -> kind (specs of a table combined).
 
