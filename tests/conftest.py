@@ -11,18 +11,10 @@ import pytest
 
 # Shared test helpers (a fake scorer, small prepared graphs) import by module name.
 sys.path.insert(0, str(Path(__file__).parent / "helpers"))
+from browser import chromium_path  # noqa: E402
 
 FIXTURE_USERS = 2000
 FIXTURE_SEED = 7
-
-
-def chromium_path() -> str | None:
-    """Debian's chromium (or FRAUDRING_CHROMIUM), for tests marked ``browser``."""
-    for candidate in (os.environ.get("FRAUDRING_CHROMIUM"), shutil.which("chromium"),
-                      "/usr/bin/chromium", shutil.which("chromium-browser")):
-        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return candidate
-    return None
 
 
 def pytest_collection_modifyitems(config, items):

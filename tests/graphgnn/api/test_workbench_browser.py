@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import chromium_path
+from browser import chromium_path
 from test_workbench import TOKEN, live  # noqa: F401 - the shared live-server fixture
 
 pytestmark = pytest.mark.browser
