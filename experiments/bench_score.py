@@ -54,16 +54,24 @@ def ring_recovery(store, data_dir: Path, min_members: int = 3) -> tuple[float, i
 
 
 def touch_users(store, fraction: float, now: int, seed: int = 0) -> int:
-    """Give ``fraction`` of the users a new device first seen at ``now``; returns how many."""
+    """Give ``fraction`` of the users a new device first seen at ``now``; returns how many.
+
+    Written as one ingest (like a build), so the rows carry its ingest sequence number.
+    """
     import random
 
+    from graph_build.build import begin_ingest, finish_ingest
+
+    seq = begin_ingest(store)
     keys = [r["k"] for r in store.read("MATCH (u:User) RETURN u.user_id AS k")]
     chosen = random.Random(seed).sample(keys, max(1, int(fraction * len(keys))))
     store.write_rows(
         "UNWIND $rows AS row MATCH (u:User {user_id: row.u}) "
-        "MERGE (d:Device {device_id: row.d}) SET d.first_seen = $now "
-        "MERGE (u)-[r:USED_DEVICE]->(d) SET r.first_seen = $now, r.last_seen = $now, r.count = 1",
-        [{"u": u, "d": f"bench-{u}"} for u in chosen], params={"now": now})
+        "MERGE (d:Device {device_id: row.d}) SET d.first_seen = $now, d.ingest_seq = $seq "
+        "MERGE (u)-[r:USED_DEVICE]->(d) SET r.first_seen = $now, r.last_seen = $now, "
+        "r.count = 1, r.times = [$now], r.ingest_seq = $seq",
+        [{"u": u, "d": f"bench-{u}"} for u in chosen], params={"now": now, "seq": seq})
+    finish_ingest(store, seq)
     return len(chosen)
 
 
@@ -85,8 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     from graph_build.stores.falkor import FalkorStore
 
     from graphgnn.model.checkpoint import load_scorer
-    from graphgnn.scores.rescore import rescore_once
     from graphgnn.cli.train import run_lightning_cli
+    from graphgnn.scores.rescore import rescore_once
+    from graphgnn.timeutil import now_ms
 
     def log(msg: str) -> None:
         print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
@@ -130,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         write_only = full.nodes_scored / sec["write"]
         recovery, n_rings = ring_recovery(store, data)
 
-        touched = touch_users(store, 0.01, int(time.time() * 1000), args.seed)
+        touched = touch_users(store, 0.01, now_ms(), args.seed)
         t = time.perf_counter()
         inc = rescore_once(store, scorer, log=log).result
         inc_s = time.perf_counter() - t
