@@ -202,6 +202,7 @@ def hard_ring_sessions(rng: np.random.Generator, r: int, ring: dict[str, int],
         n_own = 2 if typ == FARM else int(rng.integers(2, 5))
         own = random_ips(rng, 1) & ~0xFF | rng.choice(np.arange(1, 255), n_own, replace=False)
         ip = np.where(r_ip < p.mixed_legit_ip, pool_ip, own[rng.integers(0, n_own, k)])
+        ip[np.unique(i, return_index=True)[1]] = own[0]  # everyone passes the main exit once
     elif typ == PROMO:
         ip = pool_ip
     else:

@@ -253,11 +253,11 @@ def user_features(h: Hard) -> pd.DataFrame:
     f["orders"] = og.size()
     f["amount mean"], f["amount max"] = og["amount"].mean(), og["amount"].max()
     f["signup to first order"] = og["t"].min() - h.users.set_index("user_id")["t"]
-    f["orders max in 1h"] = o.sort_values("t").groupby("user_id")["t"].apply(
-        lambda t: int((np.searchsorted(t.to_numpy(), t.to_numpy() + HOUR) -
-                       np.arange(len(t))).max()))
-    f["gap min between orders"] = og["t"].apply(lambda t: np.diff(np.sort(t)).min()
-                                                if len(t) > 1 else np.nan)
+    f["orders max in 1h"] = pd.Series(_prior(o["user_id"], o["t"] - h.t0, HOUR) + 1,
+                                      index=o.index).groupby(o["user_id"]).max()
+    s = o.sort_values(["user_id", "t"])
+    gap = s["t"].diff().where(s["user_id"].eq(s["user_id"].shift()))
+    f["gap min between orders"] = gap.groupby(s["user_id"]).min()
     eg = ev.groupby("user_id")
     f["events"], f["devices"], f["ips"] = eg.size(), eg["device_id"].nunique(), eg["ip"].nunique()
     f["cards"], f["addresses"] = og["payment_id"].nunique(), og["address_id"].nunique()
@@ -280,6 +280,17 @@ def user_features(h: Hard) -> pd.DataFrame:
     return f
 
 
+def _prior(key: pd.Series, t: pd.Series, window: int) -> np.ndarray:
+    """Per row: earlier rows with the same (non-null) key within ``window`` ms before it."""
+    code = pd.factorize(key)[0].astype(np.int64)
+    packed = code * (1 << 40) + t.to_numpy()  # key-major order; times are < 2**40 ms apart
+    order = np.argsort(packed, kind="stable")
+    sorted_ = packed[order]
+    count = np.empty(len(packed), dtype=np.int64)
+    count[order] = np.arange(len(packed)) - np.searchsorted(sorted_, sorted_ - window)
+    return np.where(code >= 0, count, 0).astype(float)
+
+
 def order_features(h: Hard) -> pd.DataFrame:
     """Simple per-order features: amount, hour, ages, same card / address in the prior day."""
     o = h.orders.sort_values("t")
@@ -289,14 +300,7 @@ def order_features(h: Hard) -> pd.DataFrame:
     first_dev = h.events.groupby("device_id")["t"].min()
     f["device age at order"] = o["t"] - o["device_id"].map(first_dev)
     for col, name in (("payment_id", "card"), ("address_id", "address")):
-        x = o.dropna(subset=[col])
-        cnt = pd.Series(0, index=o.index, dtype=float)
-        for _, g in x.groupby(col):
-            if len(g) < 2:
-                continue
-            t = g["t"].to_numpy()
-            cnt[g.index] = np.arange(len(t)) - np.searchsorted(t, t - DAY)
-        f[f"orders on the same {name} in the prior 24h"] = cnt
+        f[f"orders on the same {name} in the prior 24h"] = _prior(o[col], o["t"] - h.t0, DAY)
     return f.loc[h.orders.index]
 
 
