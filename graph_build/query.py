@@ -13,12 +13,31 @@ from graph_build.stores.base import GraphStore
 _WRITE = re.compile(r"\b(CREATE|MERGE|SET|DELETE|REMOVE|DROP|DETACH|FOREACH|LOAD\s+CSV)\b",
                     re.IGNORECASE)
 _STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|//[^\n]*|`[^`]*`")
+# A write file names the read-only checks that must pass first: ``// check: investigate/x``.
+_CHECK = re.compile(r"^//\s*check:\s*(\S+)\s*$", re.MULTILINE)
 MAX_CELL = 60
 
 
 def is_write_query(text: str) -> bool:
     """True if the query has a clause that writes (outside strings and comments)."""
     return bool(_WRITE.search(_STRINGS.sub("", text)))
+
+
+def write_problems(store: GraphStore, query: str,
+                   params: dict[str, Any] | None = None) -> list[str]:
+    """What the checks named by the query's ``// check:`` lines report (empty = may write).
+
+    Each check is a read returning one row per problem (column ``problem``), such as a verdict
+    that is not one of the allowed values or an id that names no node.
+    """
+    from graph_build import cypher
+
+    problems = []
+    for name in _CHECK.findall(query):
+        stmt = cypher.load(name)
+        rows = store.read(stmt.text, {p: (params or {}).get(p) for p in stmt.params})
+        problems += [str(r.get("problem")) for r in rows]
+    return problems
 
 
 def run_query(
@@ -45,6 +64,10 @@ def run_query(
         if not allow_write:
             raise FraudringError("this query writes to the graph",
                                  hint="pass --write if that is what you mean")
+        problems = write_problems(store, query, params)
+        if problems:
+            raise FraudringError("refused, nothing written: " + "; ".join(problems),
+                                 hint="see the check_* file named in the query's header")
         return [store.write(query, params)]
     return store.read(query, params)
 

@@ -8,11 +8,11 @@ dicts. Lists that are cut carry their total, so the page can say "+N more".
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from graph_build import cypher
 from graph_build.errors import FraudringError
+from graph_build.query import write_problems
 from graph_build.stores.base import GraphStore
 
 KINDS = ("device", "IP", "card", "address")
@@ -21,7 +21,6 @@ CASE_STATUSES = ("open", "investigating", "closed")
 SORTS = ("score", "size", "growth", "detected")
 SHOWN_ORDERS = 50
 SHOWN_SESSIONS = 50
-_CHECK = re.compile(r"^//\s*check:\s*(\S+)\s*$", re.MULTILINE)
 
 
 class Refused(FraudringError):
@@ -47,11 +46,7 @@ def checked_write(store: GraphStore, name: str, params: dict[str, Any]) -> None:
         Refused: a check returned problems (nothing was written).
     """
     stmt = cypher.load(name)
-    problems: list[str] = []
-    for check in _CHECK.findall(stmt.text):
-        check_stmt = cypher.load(check)
-        rows = store.read(check_stmt.text, {p: params.get(p) for p in check_stmt.params})
-        problems += [str(r["problem"]) for r in rows]
+    problems = write_problems(store, stmt.text, params)
     if problems:
         raise Refused(problems)
     store.write(stmt.text, {p: params.get(p) for p in stmt.params})
