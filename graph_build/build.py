@@ -192,8 +192,9 @@ def check_input(
     try:
         raw = read_input(data_dir, mapping, allow_outside_paths)
     except ValidationError as e:  # a file that cannot be read at all: list it too
-        if e.problems:
-            e.hint = e.hint or f"listed in {_rejects(e.problems, {}, target)}"
+        if e.problems:  # written even when the error has a hint of its own
+            listed = f"listed in {_rejects(e.problems, {}, target)}"
+            e.hint = f"{e.hint}; {listed}" if e.hint else listed
         raise
     from graph_build.layouts import read_declaration
 

@@ -22,6 +22,12 @@ def utf16_bom(path: Path) -> str | None:
     return BOMS.get(head[:2])
 
 
+def header(path: Path) -> list[str]:
+    """The column names of a CSV file's first record (a UTF-8 byte-order mark is no name)."""
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as f:
+        return next(csv.reader(f), [])
+
+
 def needs_line_scan(path: Path, records: int) -> bool:
     """True when records and physical lines disagree (embedded newlines, blank lines)."""
     count = 0

@@ -13,6 +13,7 @@ import pandas as pd
 
 from graph_build import csv_lines, schema
 from graph_build.errors import Problem, ValidationError
+from graph_build.parquet_text import ParquetProblem, read_parquet_text
 
 LINE = "_line"
 SUFFIXES = (".csv", ".parquet")
@@ -56,6 +57,30 @@ def _not_utf8(path: Path, shown: str) -> ValidationError:
     return ValidationError(f"{shown}:{line}: {why}", [Problem(shown, line, None, why)])
 
 
+def header_problem(names: list[str]) -> tuple[str | None, str] | None:
+    """(column, why) for a header that cannot be read as columns, else None.
+
+    Why checked: a reader silently renames a repeated name (``country.1``) or a nameless one
+    (``Unnamed: 4``), and a file separated by ``;`` reads as one column; each then looked like
+    an unknown column, or under ``--lenient`` was dropped without a word.
+    """
+    stripped = [str(n).strip() for n in names]
+    seen: set[str] = set()
+    for i, name in enumerate(stripped, start=1):
+        if not name:
+            return None, (f"column {i} of the header has no name (a delimiter at the end of "
+                          "the line?)")
+        if name in seen:
+            return name, f"duplicate column {name!r} in the header"
+        seen.add(name)
+    if len(stripped) == 1:
+        for sep, word in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):
+            if sep in stripped[0]:
+                return None, (f"the header is one column {stripped[0][:60]!r}: this file "
+                              f"looks separated by {word}; the delimiter must be ','")
+    return None
+
+
 def read_table(path: str | Path, name: str | None = None) -> RawTable:
     """Read one CSV (UTF-8) or Parquet file as text columns with line numbers.
 
@@ -72,16 +97,16 @@ def read_table(path: str | Path, name: str | None = None) -> RawTable:
         raise ValidationError(f"{shown}: empty file", [Problem(shown, None, None, "empty file")])
     try:
         if path.suffix == ".parquet":
-            frame = pd.read_parquet(path)
-            frame = frame.astype("string")
-            # An empty string is a missing value, as an empty CSV cell is.
-            frame = frame.mask(frame == "")
+            frame = read_parquet_text(path, header_problem)
             frame[LINE] = range(1, len(frame) + 1)
         else:
             encoding = csv_lines.utf16_bom(path)
             if encoding:
                 why = f"{encoding} text; save the file as UTF-8"
                 raise ValidationError(f"{shown}:1: {why}", [Problem(shown, 1, None, why)])
+            found = header_problem(csv_lines.header(path))
+            if found:
+                raise ParquetProblem(1, *found)
             # pyarrow's parser: 5x faster than the C engine and builds Arrow strings directly
             # (no Python objects), which is what keeps a million-user build small.
             frame = pd.read_csv(
@@ -95,6 +120,9 @@ def read_table(path: str | Path, name: str | None = None) -> RawTable:
             frame[LINE] = (csv_lines.record_lines(path)
                            if csv_lines.needs_line_scan(path, len(frame))
                            else range(2, len(frame) + 2))
+    except ParquetProblem as e:  # (a located problem of either format)
+        raise ValidationError(str(Problem(shown, e.row, e.column, e.why)),
+                              [Problem(shown, e.row, e.column, e.why)]) from e
     except UnicodeDecodeError as e:
         raise _not_utf8(path, shown) from e
     except pd.errors.EmptyDataError as e:
@@ -136,7 +164,7 @@ def find_tables(data_dir: str | Path) -> dict[str, Path]:
     for name, spec in schema.TABLES.items():
         paths = [folder / f"{name}{s}" for s in SUFFIXES if (folder / f"{name}{s}").is_file()]
         if len(paths) > 1:
-            problems.append(Problem(str(folder), None, None,
+            problems.append(Problem(str(paths[1]), None, None,
                                     f"both {paths[0].name} and {paths[1].name}: keep one"))
         elif paths:
             found[name] = paths[0]
@@ -145,6 +173,7 @@ def find_tables(data_dir: str | Path) -> dict[str, Path]:
                                     "required table is missing"))
     if problems:
         raise ValidationError("; ".join(str(p) for p in problems), problems,
-                              hint="a data folder holds users, events, orders and products "
-                              "tables (.csv or .parquet)")
+                              hint="a data folder holds users and orders tables (.csv or "
+                              ".parquet), and optionally " + ", ".join(
+                                  n for n, t in schema.TABLES.items() if t.optional))
     return found

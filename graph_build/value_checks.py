@@ -28,6 +28,12 @@ UPPER_BOUNDS: dict[str, float] = {
 }
 DEFAULT_MAX = 1e15
 
+#: Longest accepted key and text value (characters). A key longer than any id scheme, or a
+#: 100 kB "country", is a broken export (a whole line pasted into one cell), and every export
+#: and score write-back would carry it.
+MAX_KEY_CHARS = 256
+MAX_TEXT_CHARS = 10_000
+
 
 def is_key_column(name: str) -> bool:
     """Columns that hold an entity's key (its own or a reference): ``*_id``, ``id``, ``ip``."""
@@ -50,6 +56,12 @@ def text_problems(values: pd.Series, key: bool) -> list[tuple[pd.Series, str]]:
     control = _contains(values, _KEY_CONTROL if key else _CONTROL)
     if control.any():
         found.append((control, "contains a control character (NUL, escape …): not allowed"
+                      + (" in a key" if key else "")))
+    limit = MAX_KEY_CHARS if key else MAX_TEXT_CHARS
+    text = values if pd.api.types.is_string_dtype(values.dtype) else values.astype("string")
+    long = (text.str.len() > limit).fillna(False).astype(bool)
+    if long.any():
+        found.append((long, f"too long: more than {limit:,} characters"
                       + (" in a key" if key else "")))
     if key:
         edge = _contains(values, _EDGE) & ~control
