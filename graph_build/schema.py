@@ -275,10 +275,13 @@ SCORING_PROPERTIES = (
     "flagged", "rings", "error", "flagged_since", "prev_size", "grown_at", "shared",
     "updated_at", "acquired_at", "touched_at", "is_fraud", "labeled_at",
     "attributes_json",
+    # investigators' verdicts, ring case status and the (:Verdict) audit trail
+    "verdict_by", "verdict_note", "case_status", "case_status_at", "case_status_by",
+    "entity", "entity_id", "previous", "by", "note", "at",
 )
 
 # Labels and types written by scoring (DESIGN §3); part of the whitelist too.
-SCORING_LABELS = ("Flagged", "FraudRing", "ScoringRun", "RescoreLock")
+SCORING_LABELS = ("Flagged", "FraudRing", "ScoringRun", "RescoreLock", "Verdict")
 SCORING_RELATIONSHIPS = ("MEMBER_OF",)
 # Labels the build writes about the graph itself: the declared attributes' kinds
 # (graph_build.attributes), one node keyed by name.

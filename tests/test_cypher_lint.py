@@ -42,7 +42,7 @@ def db_schema() -> dict:
         props |= set(r.properties)
     props |= set(schema.KEYED_LABELS.values())
     return {
-        "labels": sorted([*schema.NODES, *schema.SCORING_LABELS]),
+        "labels": sorted([*schema.NODES, *schema.SCORING_LABELS, *schema.META_LABELS]),
         "relationshipTypes": sorted([*schema.RELATIONSHIPS, *schema.SCORING_RELATIONSHIPS]),
         "propertyKeys": sorted(props),
         "graphSchema": [

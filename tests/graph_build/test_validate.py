@@ -80,8 +80,8 @@ def test_each_problem_is_located(tmp_path, override, row, column, why):
 def test_missing_required_column_and_table(tmp_path):
     problems = _problems(tmp_path, orders=ORDERS.replace("amount,", "").replace("10.5,", ""))
     assert any(p.column == "amount" and "missing" in p.why for p in problems)
-    (tmp_path / "products.csv").unlink()
-    with pytest.raises(ValidationError, match="products.csv: required table is missing"):
+    (tmp_path / "users.csv").unlink()
+    with pytest.raises(ValidationError, match="users.csv: required table is missing"):
         check_input(tmp_path)
 
 
