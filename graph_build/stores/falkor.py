@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -15,76 +14,22 @@ from graph_build.errors import StoreError
 from graph_build.stores.base import DEFAULT_BATCH, DEFAULT_PAGE, Progress, Row, batched, paged
 from graph_build.stores import server_config
 from graph_build.stores.embedded_server import EmbeddedServer
+from graph_build.stores.falkor_wire import (  # noqa: F401 - params_header: used by callers
+    STATEMENT_TIMEOUT_S,
+    INTEGER,
+    STRING,
+    params_header,
+    scalar,
+    statement_timeout,
+)
 
 GRAPH_NAME = "fraudring"
-#: Seconds one statement may take before the client gives up (``FRAUDRING_STATEMENT_TIMEOUT``).
-#: No statement of the project needs minutes; a server that stops answering (seen once, under
-#: heavy load: FalkorDB's threads all waiting on each other) then fails loudly instead of
-#: hanging the job forever.
-STATEMENT_TIMEOUT_S = 600.0
 
 
 #: Rows written in one session after which closing it compacts the append-only file into a
 #: snapshot base (in the background), so the next start loads a snapshot instead of replaying
 #: a build's statements. Small writes (verdicts) stay in the log's short tail.
 REWRITE_AFTER_ROWS = 20_000
-
-
-def _statement_timeout() -> float:
-    raw = os.environ.get("FRAUDRING_STATEMENT_TIMEOUT", "").strip()
-    try:
-        value = float(raw) if raw else STATEMENT_TIMEOUT_S
-    except ValueError:
-        value = float("nan")
-    # 0 would make every socket non-blocking ("Resource temporarily unavailable").
-    if not value > 0 or value == float("inf"):
-        raise StoreError(f"FRAUDRING_STATEMENT_TIMEOUT must be a positive number of seconds, "
-                         f"not {raw!r}", hint="unset it for the default "
-                         f"({STATEMENT_TIMEOUT_S:.0f} s)")
-    return value
-
-
-def params_header(params: Row | None) -> str:
-    """The ``CYPHER k=v …`` prefix that carries parameters to FalkorDB.
-
-    The client inlines parameters as Cypher literals (FalkorDB has no binary parameters over
-    the Redis protocol); its own renderer escapes strings, so data never becomes query text.
-    (A JSON-based renderer was tried and measured 2x slower: the key rewrite costs more than
-    the client's literal builder.)
-    """
-    from falkordb.helpers import stringify_param_value
-
-    if not params:
-        return ""
-    return "CYPHER " + " ".join(f"`{k}`={stringify_param_value(v)}"
-                                for k, v in params.items()) + " "
-
-
-# FalkorDB's compact result types (see its RESP result-set docs).
-_NULL, _STRING, _INTEGER, _BOOLEAN, _DOUBLE, _ARRAY = 1, 2, 3, 4, 5, 6
-
-
-def _scalar(pair, graph):
-    """Decode one compact ``[type, value]`` cell.
-
-    Why not the client's own parser: it dispatches through several layers per cell, which made
-    export three times slower; scalars and lists are all the project reads, and anything else
-    (nodes, maps, paths) still goes to the client's parser.
-    """
-    kind, value = pair
-    if kind in (_STRING, _INTEGER):
-        return value
-    if kind == _NULL:
-        return None
-    if kind == _DOUBLE:
-        return float(value)
-    if kind == _BOOLEAN:
-        return value == "true"
-    if kind == _ARRAY:
-        return [_scalar(item, graph) for item in value]
-    from falkordb.query_result import parse_scalar
-
-    return parse_scalar(pair, graph)
 
 
 class FalkorStore:
@@ -114,12 +59,12 @@ class FalkorStore:
             if info.unix_socket:
                 self._db = falkordb.FalkorDB(
                     unix_socket_path=info.unix_socket, password=info.password,
-                    socket_timeout=_statement_timeout(),
+                    socket_timeout=statement_timeout(),
                 )
             else:
                 self._db = falkordb.FalkorDB(
                     host="127.0.0.1", port=info.port, password=info.password,
-                    socket_timeout=_statement_timeout(),
+                    socket_timeout=statement_timeout(),
                 )
             self._graph = self._db.select_graph(self._graph_name)
         except Exception as e:  # connection problems surface as many redis exception types
@@ -177,7 +122,7 @@ class FalkorStore:
             raise self._lost(message) from e
         if "timeout" in message.lower():
             raise StoreError(
-                f"the embedded store did not answer within {_statement_timeout():.0f} s",
+                f"the embedded store did not answer within {statement_timeout():.0f} s",
                 hint=f"see {self.server.log_file}; `fraudring db stop` stops a stuck server "
                      "(FRAUDRING_STATEMENT_TIMEOUT raises the limit)") from e
         raise StoreError(f"embedded store refused a statement: {message}") from e
@@ -204,7 +149,7 @@ class FalkorStore:
         graph = self._graph
         # Strings and integers (most cells) are taken as they come; the rest are decoded.
         return [
-            dict(zip(header, [v if k in (_STRING, _INTEGER) else _scalar((k, v), graph)
+            dict(zip(header, [v if k in (STRING, INTEGER) else scalar((k, v), graph)
                               for k, v in record], strict=True))
             for record in response[1]
         ]

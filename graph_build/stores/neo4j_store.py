@@ -11,12 +11,19 @@ import contextlib
 import os
 from collections.abc import Iterator, Sequence
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pandas as pd
 
 from graph_build import cypher, schema
 from graph_build.errors import StoreError
+from graph_build.stores.neo4j_connection import (  # noqa: F401 - redact: used by callers
+    describe_error,
+    quiet_driver_logging,
+    quiet_notifications,
+    reach_hint,
+    redact,
+    split_userinfo,
+)
 from graph_build.stores.base import (
     DEFAULT_BATCH,
     DEFAULT_PAGE,
@@ -41,84 +48,6 @@ COUNTERS = (
     "labels_added",
     "labels_removed",
 )
-
-
-def redact(uri: str) -> str:
-    """``uri`` without user, password or query string (for messages and ``location``)."""
-    try:
-        parts = urlsplit(uri)
-    except ValueError:
-        return "<invalid URI>"
-    host = parts.hostname or ""
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = f"{host}:{port}" if port else host
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-def _split_userinfo(uri: str) -> tuple[str, str | None, str | None]:
-    """Take ``user:password@`` out of ``uri`` (routing drivers reject it): (uri, user, password)."""
-    try:
-        parts = urlsplit(uri)
-    except ValueError:
-        return uri, None, None
-    if "@" not in parts.netloc:
-        return uri, None, None
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    user, sep, password = userinfo.partition(":")
-    clean = urlunsplit((parts.scheme, hostport, parts.path, parts.query, parts.fragment))
-    return clean, unquote(user) or None, unquote(password) if sep else None
-
-
-def _describe(e: BaseException) -> str:
-    """One line for a driver exception: the server's status code and message when it sent one,
-    else the driver's own text (a client-side failure: unreachable, bad URI, …)."""
-    code = getattr(e, "code", None)
-    text = f"{code}: {getattr(e, 'message', '')}" if code else str(e)
-    text = " ".join(text.split()) or type(e).__name__
-    return text if len(text) <= 500 else text[:497] + "..."
-
-
-def quiet_notifications() -> dict[str, Any]:
-    """Driver settings that keep server notifications off the terminal.
-
-    Why: every command printed 1-24 notifications of ~700 characters (``01N52 … property key
-    does not exist`` on a graph without scores yet), burying the one line that mattered.
-    ``FRAUDRING_NEO4J_NOTIFICATIONS=WARNING`` (or INFORMATION) brings them back.
-    """
-    level = os.environ.get("FRAUDRING_NEO4J_NOTIFICATIONS", "OFF").strip().upper() or "OFF"
-    return {"notifications_min_severity": level}
-
-
-def _quiet_driver_logging() -> None:
-    """Route the driver's log records away from stderr (errors still raise with a message).
-
-    Without a handler, Python prints the driver's warnings ("Unable to retrieve routing
-    information", "Transaction failed and will be retried") before the real error.
-    """
-    import logging
-
-    logger = logging.getLogger("neo4j")
-    if not logger.handlers:
-        logger.addHandler(logging.NullHandler())
-        logger.propagate = False
-
-
-def _reach_hint(uri: str, e: BaseException) -> str:
-    """What to check when a server cannot be reached; TLS when the scheme or error says so."""
-    scheme = uri.split("://", 1)[0].lower()
-    text = f"{e} {e.__cause__ or ''}".lower()
-    if scheme.endswith(("+s", "+ssc")):
-        return (f"{scheme}:// asks for TLS: if the server does not offer TLS, use "
-                f"{scheme.split('+')[0]}:// instead (or enable TLS on the server)")
-    if "ssl" in text or "tls" in text:
-        return f"the server may require TLS: try {scheme}+s://"
-    return ("is the server running and the address right? (`docker compose up -d` starts "
-            "one; for Aura use the neo4j+s:// URI it gave you)")
 
 
 class Neo4jStore:
@@ -156,7 +85,7 @@ class Neo4jStore:
                 "no Neo4j URI given",
                 hint="pass --store bolt://host:7687 or set NEO4J_URI",
             )
-        uri, uri_user, uri_password = _split_userinfo(uri)
+        uri, uri_user, uri_password = split_userinfo(uri)
         self.uri = uri
         self.user = user or uri_user or os.environ.get("NEO4J_USERNAME") or DEFAULT_USER
         if password is None:
@@ -170,7 +99,7 @@ class Neo4jStore:
         self._write = neo4j.RoutingControl.WRITE
 
         auth = (self.user, password) if password is not None else None
-        _quiet_driver_logging()
+        quiet_driver_logging()
         try:
             self._driver = neo4j.GraphDatabase.driver(
                 uri, auth=auth, **{**quiet_notifications(), **driver_config})
@@ -220,7 +149,7 @@ class Neo4jStore:
             self._close_quietly()
             raise StoreError(
                 f"cannot reach Neo4j at {redact(uri)}: {self._describe(e)}",
-                hint=_reach_hint(uri, e),
+                hint=reach_hint(uri, e),
             ) from e
 
     # -- reads ---------------------------------------------------------------------------------
@@ -304,8 +233,8 @@ class Neo4jStore:
                 return
 
     def _describe(self, e: BaseException) -> str:
-        """:func:`_describe` with the password, if any, masked."""
-        text = _describe(e)
+        """:func:`describe_error` with the password, if any, masked."""
+        text = describe_error(e)
         secret = self._secret
         return text.replace(secret, "***") if secret and len(secret) >= 4 else text
 
