@@ -1,12 +1,15 @@
-"""Ranking metrics and ring recall, computed on one split's nodes.
+"""Evaluation on top of :mod:`graphgnn.model.metrics` (the one ranking-metric definition).
 
-- AUPRC (average precision), AUROC, Recall@K with K = number of positives (R-precision) and
-  Precision@100 (an investigator's review budget).
-- Ring recall: the share of planted rings with at least 3 members in the evaluated split whose
-  members are at least half inside one detected group. Groups come from the same ring detector
-  for every method (the product's :func:`graphgnn.scores.rings.detect_rings`: connected components of
-  the method's top-K flagged users over shared devices, IPs, addresses and cards; hubs ignored),
-  with K = number of positives in the split, so methods differ only in whom they flag.
+- :func:`ranking`: every ranking metric of the test rows (AUPRC, AUROC, Rec@K, P@100, precision
+  and recall at alert budgets of 0.1 / 0.5 / 1 % of the rows, recall at 1 % FPR).
+- :func:`by_fraud_type`: the same per fraud type (ring types and lone fraud): that type's
+  positives against every legitimate row.
+- :func:`ring_match`: rings matched one-to-one at Jaccard >= 0.5 between the planted rings
+  (members among the evaluated users; at least ``MIN_RING``) and the groups the product's ring
+  detector forms from the method's top-K users (K = positives): precision, recall, F1; every
+  planted ring counts, found or not.
+- :func:`paired_bootstrap`: 95 % CI of the mean AUPRC difference (product − baseline) over
+  datasets and training seeds, resampling each dataset's test rows (the same draw for both).
 """
 
 from __future__ import annotations
@@ -14,77 +17,35 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-METRICS = ("auprc", "auroc", "recall_at_k", "precision_at_100")
+from graphgnn.model import metrics as core
+
+METRICS = ("auprc", "auroc", "recall_at_k", "precision_at_100", *core.names()[4:])
 MIN_RING = 3
 
 
 def ranking(score: np.ndarray, y: np.ndarray, budget: int = 100) -> dict[str, float]:
-    """AUPRC, AUROC, Recall@K (K = positives) and Precision@``budget`` of one ranking.
-
-    Args:
-        score: ``[N]`` scores, higher = more suspicious (ties broken by position).
-        y: ``[N]`` 0/1 labels.
-        budget: K of Precision@K.
-
-    Returns:
-        The metrics of :data:`METRICS`; NaN when ``y`` has a single class.
-    """
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
-    y = np.asarray(y).astype(int)
-    score = np.nan_to_num(np.asarray(score, np.float64), nan=0.0, posinf=1e12, neginf=-1e12)
-    pos = int(y.sum())
-    if pos == 0 or pos == len(y):
-        return {m: float("nan") for m in METRICS}
-    order = np.argsort(-score, kind="stable")
-    k = min(budget, len(y))
-    return {"auprc": float(average_precision_score(y, score)),
-            "auroc": float(roc_auc_score(y, score)),
-            "recall_at_k": float(y[order[:pos]].sum() / pos),
-            "precision_at_100": float(y[order[:k]].sum() / k)}
+    """Every metric of :data:`METRICS` (``precision_at_100`` = precision in the top ``budget``)."""
+    m = core.ranking(score, y, top_k=budget)
+    m["precision_at_100"] = m.pop("precision_at_k")
+    return {k: m[k] for k in METRICS}
 
 
-def recovered(groups: list[set[int]], rings: dict[str, np.ndarray], within: np.ndarray,
-              min_ring: int = MIN_RING) -> float:
-    """Share of truth rings (``>= min_ring`` members inside ``within``) half-covered by a group.
-
-    Args:
-        groups: detected groups as sets of row indices.
-        rings: truth ring id -> member row indices.
-        within: boolean mask of the rows evaluated (members outside it are ignored).
-        min_ring: smallest ring counted.
-
-    Returns:
-        The share in [0, 1], NaN when no ring qualifies.
-    """
-    group_of: dict[int, int] = {}
-    for g, members in enumerate(groups):
-        for m in members:
-            group_of[int(m)] = g
-    hit = total = 0
-    for members in rings.values():
-        members = [int(m) for m in members if within[m]]
-        if len(members) < min_ring:
-            continue
-        total += 1
-        counts = pd.Series([group_of.get(m, -1) for m in members])
-        counts = counts[counts >= 0].value_counts()
-        if len(counts) and counts.iloc[0] >= 0.5 * len(members):
-            hit += 1
-    return hit / total if total else float("nan")
+def by_fraud_type(score: np.ndarray, y: np.ndarray, fraud_type: np.ndarray
+                  ) -> dict[str, dict[str, float]]:
+    """Metrics per fraud type: that type's positives vs all negatives (``lone_*`` included)."""
+    out = {}
+    neg = y == 0
+    for ft in sorted({f for f in fraud_type[y == 1] if f}):
+        rows = neg | ((y == 1) & (fraud_type == ft))
+        m = ranking(score[rows], y[rows])
+        out[ft] = {"auprc": m["auprc"], "recall_at_1pct": m["recall_at_1pct"],
+                   "positives": float((y[rows] == 1).sum())}
+    return out
 
 
 def flagged_groups(links: pd.DataFrame, keys: np.ndarray, score: np.ndarray,
                    within: np.ndarray, k: int) -> list[set[int]]:
-    """Groups of the top-``k`` users of ``within`` by ``score`` (the product's ring detector).
-
-    Args:
-        links: user-entity links (:func:`graphgnn.scores.rings.entity_links`).
-        keys: user keys in row order.
-        score: ``[N]`` user scores.
-        within: rows that may be flagged.
-        k: how many to flag.
-    """
+    """Groups of the top-``k`` users of ``within`` by ``score`` (the product's ring detector)."""
     from graphgnn.scores.rings import RingOptions, detect_rings
 
     rows = np.flatnonzero(within)
@@ -95,10 +56,70 @@ def flagged_groups(links: pd.DataFrame, keys: np.ndarray, score: np.ndarray,
     return [set(pos.get_indexer(r.members).tolist()) for r in rings]
 
 
-def ring_recall(links: pd.DataFrame, keys: np.ndarray, score: np.ndarray,
-                rings: dict[str, np.ndarray], within: np.ndarray, y: np.ndarray) -> float:
-    """Ring recall of one user ranking on the rows of ``within`` (K = positives there)."""
+def match_rings(groups: list[set[int]], rings: dict[str, np.ndarray], within: np.ndarray,
+                min_ring: int = MIN_RING, threshold: float = 0.5) -> dict[str, float]:
+    """One-to-one matching (greedy by Jaccard, best first) at Jaccard >= ``threshold``.
+
+    Returns:
+        ``ring_precision`` (matched / groups), ``ring_recall`` (matched / planted rings),
+        ``ring_f1``, ``rings`` (planted), ``groups``; NaN where a denominator is 0.
+    """
+    planted = [set(int(m) for m in members if within[m]) for members in rings.values()]
+    planted = [r for r in planted if len(r) >= min_ring]
+    cand = []
+    for i, g in enumerate(groups):
+        for j, r in enumerate(planted):
+            inter = len(g & r)
+            if inter:
+                jac = inter / len(g | r)
+                if jac >= threshold:
+                    cand.append((jac, i, j))
+    used_g, used_r = set(), set()
+    for _, i, j in sorted(cand, reverse=True):
+        if i not in used_g and j not in used_r:
+            used_g.add(i)
+            used_r.add(j)
+    m = len(used_g)
+    prec = m / len(groups) if groups else float("nan")
+    rec = m / len(planted) if planted else float("nan")
+    f1 = 2 * prec * rec / (prec + rec) if np.isfinite(prec) and np.isfinite(rec) and prec + rec \
+        else (0.0 if planted and groups else float("nan"))
+    return {"ring_precision": prec, "ring_recall": rec, "ring_f1": f1,
+            "rings": float(len(planted)), "groups": float(len(groups))}
+
+
+def ring_match(links: pd.DataFrame, keys: np.ndarray, score: np.ndarray,
+               rings: dict[str, np.ndarray], within: np.ndarray, y: np.ndarray
+               ) -> dict[str, float]:
+    """Ring precision / recall / F1 of one user ranking on the rows of ``within``."""
     if not rings:
-        return float("nan")
+        return dict.fromkeys(("ring_precision", "ring_recall", "ring_f1", "rings", "groups"),
+                             float("nan"))
     k = int(np.nansum(y[within]))
-    return recovered(flagged_groups(links, keys, score, within, k), rings, within)
+    return match_rings(flagged_groups(links, keys, score, within, k), rings, within)
+
+
+def paired_bootstrap(pairs: list[tuple[np.ndarray, np.ndarray, np.ndarray, int]],
+                     reps: int = 1000, seed: int = 0) -> tuple[float, float, float]:
+    """Mean and 95 % CI of AUPRC(a) − AUPRC(b) over ``pairs`` of ``(a, b, y, dataset id)``.
+
+    Rows are resampled per dataset (one draw shared by every pair of that dataset: training
+    seeds are paired too); the statistic is the mean difference over all pairs.
+    """
+    rng = np.random.default_rng(seed)
+    point = float(np.mean([core.average_precision(a, y) - core.average_precision(b, y)
+                           for a, b, y, _ in pairs]))
+    sizes = {d: len(y) for _, _, y, d in pairs}
+    stats = []
+    for _ in range(reps):
+        draw = {d: rng.integers(0, n, n) for d, n in sizes.items()}
+        diffs = []
+        for a, b, y, d in pairs:
+            i = draw[d]
+            if y[i].sum() == 0:
+                continue
+            diffs.append(core.average_precision(a[i], y[i]) - core.average_precision(b[i], y[i]))
+        if diffs:
+            stats.append(np.mean(diffs))
+    lo, hi = np.percentile(stats, [2.5, 97.5]) if stats else (np.nan, np.nan)
+    return point, float(lo), float(hi)

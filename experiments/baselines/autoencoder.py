@@ -37,8 +37,8 @@ def _loss(model: AutoEncoder, x: torch.Tensor) -> torch.Tensor:
 def autoencoder_scores(p, seed: int, epochs: int = 40) -> np.ndarray:
     """Per-node mean squared reconstruction error (higher = more anomalous)."""
     seed_all(seed)
-    x = torch.from_numpy(np.ascontiguousarray(p.x, dtype=np.float32))
+    x = torch.from_numpy(np.ascontiguousarray(p.x_base, dtype=np.float32))
     model = fit_unsupervised(AutoEncoder(x.shape[1]), _loss, (x,),
-                             p.data[p.target].fit_mask.numpy(), seed, epochs=epochs)
+                             p.fit, seed, epochs=epochs)
     with torch.no_grad():
         return ((model(x) - x) ** 2).mean(-1).numpy()

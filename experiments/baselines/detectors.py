@@ -43,4 +43,4 @@ def outlier_scores(x: np.ndarray, fit_rows: np.ndarray, kind: str, seed: int) ->
 
 def tabular_detector(p, seed: int, kind: str) -> np.ndarray:
     """IsolationForest (``kind="iforest"``) or LOF (``"lof"``) on the target's own features."""
-    return outlier_scores(p.x, p.data[p.target].fit_mask.numpy(), kind, seed)
+    return outlier_scores(p.x_base, p.fit, kind, seed)

@@ -1,18 +1,18 @@
 """The real GNN (graphgnn's ``System`` + ``DataModule``) trained on the prepared split.
 
 A thin adapter: the DataModule is built with ``DataModule.from_frames`` and handed the already
-prepared HeteroData (same features, normaliser and temporal split as the baselines; its own
-``prepare`` would compute the identical thing again). Hyperparameters come from
+prepared stage graphs (the same pipeline, :func:`graphgnn.model.prepare.prepare_graph`, the
+baselines' table comes from). Hyperparameters come from
 ``configs/default.yaml`` (``model:`` section), so this measures the shipped configuration.
 
-- supervised: Lightning ``Trainer`` with early stopping on ``val_auprc`` (patience from
-  ``--quick``/full settings); the weights of the best validation epoch are restored.
+- supervised: Lightning ``Trainer`` with early stopping on ``val_auprc``; each type is scored
+  with the weights of its own best validation epoch (the System's selection); ``head="hybrid"``
+  adds the boosted trees the product trains after the GNN.
 - unsupervised: a fixed number of epochs, no labels read and no model selection on labels.
 """
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 
 import numpy as np
@@ -53,49 +53,43 @@ def quiet_trainer(max_epochs: int, **kwargs):
 
 
 def gnn_scores(p, seed: int, objective: str = "supervised", max_epochs: int = 200,
-               patience: int = 30, data_args: dict | None = None) -> np.ndarray:
-    """Train ``System(objective)`` on ``p`` and return the target type's scores ``[N]``.
+               patience: int = 30, data_args: dict | None = None, head: str = "sage",
+               model_args: dict | None = None) -> np.ndarray:
+    """Train ``System(objective, head)`` on ``p``'s stages; scores of every stacked row ``[N]``.
 
     Args:
-        p: the prepared dataset.
+        p: the prepared dataset (:class:`experiments.data.Prepared`).
         seed: training seed (``lightning.seed_everything``).
         objective: ``supervised`` or ``unsupervised``.
         max_epochs: epochs at most (unsupervised: exactly).
         patience: early-stopping patience (supervised).
         data_args: DataModule settings (e.g. ``mode="minibatch"``); default full batch.
+        head: ``sage`` or ``hybrid`` (trees on features + embeddings after training).
+        model_args: overrides of ``configs/default.yaml``'s model section.
     """
     import lightning as L
-    from lightning.pytorch.callbacks import Callback, EarlyStopping
+    from lightning.pytorch.callbacks import EarlyStopping
 
     from graphgnn.model.datamodule import DataModule
+    from graphgnn.model.split import STAGES
     from graphgnn.model.system import System
 
     torch.set_num_threads(THREADS)
     L.seed_everything(seed, workers=True, verbose=False)
-    dm = DataModule.from_frames(p.frames, split="temporal", seed=seed, **(data_args or {}))
-    dm.data, dm.meta = p.data, dict(p.meta)
-    args = _model_args() | {"objective": objective}
+    dm = DataModule.from_frames(p.frames, seed=seed, **(data_args or {}))
+    dm.stages = {s: p.pg.data(s) for s in STAGES}
+    dm.data, dm.meta, dm.prepared = dm.stages["train"], dict(p.meta), p.pg
+    args = _model_args() | (model_args or {}) | {"objective": objective, "head": head}
     system = System(in_dims=dm.in_dims, **args)
-
-    class _KeepBest(Callback):
-        def __init__(self) -> None:
-            self.best, self.state = -1.0, None
-
-        def on_validation_epoch_end(self, trainer, module) -> None:
-            val = trainer.callback_metrics.get("val_auprc")
-            if val is not None and float(val) > self.best:
-                self.best, self.state = float(val), copy.deepcopy(module.state_dict())
-
-    keep = _KeepBest()
     supervised = objective != "unsupervised"
-    callbacks = [keep, EarlyStopping("val_auprc", mode="max", patience=patience)] \
-        if supervised else []
+    callbacks = [EarlyStopping("val_auprc", mode="max", patience=patience)] if supervised else []
     trainer = quiet_trainer(max_epochs, limit_val_batches=1.0 if supervised else 0,
                             callbacks=callbacks, log_every_n_steps=1)
-    trainer.fit(system, datamodule=dm)
-    if supervised and keep.state is not None:
-        system.load_state_dict(keep.state)
+    trainer.fit(system, datamodule=dm)  # on_fit_end: per-type weights (and the trees)
     system.eval()
+    out = []
     with torch.no_grad():
-        scores = system.node_scores(p.data)[p.target]
-    return scores.float().numpy()
+        for s in STAGES:
+            scores = system.node_scores(p.pg.data(s))[p.target]
+            out.append(scores.float().numpy()[p.rows[s]])
+    return np.concatenate(out)

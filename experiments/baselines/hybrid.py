@@ -42,7 +42,7 @@ def hybrid_scores(p, seed: int, epochs: int = 40) -> np.ndarray:
     """Train on the training split (early stopping on validation); score every user."""
     seq = event_sequences(p)
     seed_all(seed)
-    x = torch.from_numpy(np.ascontiguousarray(p.x, dtype=np.float32))
+    x = torch.from_numpy(np.ascontiguousarray(p.x_base, dtype=np.float32))
     model = CNNRNN(len(seq.vocab), x.shape[1])
     return fit_supervised(model, (seq.tokens, seq.gaps, x), p.y, p.train, p.val, seed,
                           epochs=epochs)

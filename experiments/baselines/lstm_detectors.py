@@ -53,7 +53,7 @@ def lstm_detector_scores(p, seed: int, kind: str, epochs: int = 8) -> np.ndarray
     """Embeddings of every user -> ``kind`` (``iforest``/``lof``) fitted on the training period."""
     seq = event_sequences(p)
     seed_all(seed)
-    fit_rows = p.data[p.target].fit_mask.numpy()
+    fit_rows = p.fit
     model = fit_unsupervised(SeqLSTM(len(seq.vocab)), _next_event_loss, (seq.tokens, seq.gaps),
                              fit_rows, seed, epochs=epochs)
     with torch.no_grad():

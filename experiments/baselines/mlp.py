@@ -30,5 +30,5 @@ class MLP(nn.Module):
 def mlp_scores(p, seed: int, epochs: int = 80) -> np.ndarray:
     """Train on the training split (early stopping on validation AUPRC); score every node."""
     seed_all(seed)
-    x = torch.from_numpy(np.ascontiguousarray(p.x, dtype=np.float32))
+    x = torch.from_numpy(np.ascontiguousarray(p.x_base, dtype=np.float32))
     return fit_supervised(MLP(x.shape[1]), (x,), p.y, p.train, p.val, seed, epochs=epochs)

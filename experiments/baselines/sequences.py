@@ -44,7 +44,9 @@ def event_sequences(p, max_len: int = 64) -> Sequences:
     ts = pd.to_numeric(ev["ts"], errors="coerce").astype("float64").to_numpy()
     user = pd.Index(p.keys).get_indexer(ev["user_id"].astype(str))
     etype = ev["event_type"].astype(str).fillna("unknown").to_numpy()
-    ok = (user >= 0) & np.isfinite(ts) & (ts <= p.fs.as_of)
+    # each row sees its own snapshot's events only (point in time)
+    cut = p.row_time[np.maximum(user, 0)]
+    ok = (user >= 0) & np.isfinite(ts) & (ts <= cut)
     user, ts, etype = user[ok], ts[ok], etype[ok]
     vocab = sorted(set(etype.tolist()))
     tok = pd.Index(vocab).get_indexer(etype) + 1

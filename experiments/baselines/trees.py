@@ -11,17 +11,20 @@ import numpy as np
 from experiments.baselines.neighbours import neighbour_features
 
 
-def gbt_scores(p, seed: int, neighbours: bool = False) -> np.ndarray:
-    """Fit on the training split; return fraud probabilities of every target node.
+def gbt_scores(p, seed: int, neighbours: bool = False, product_inputs: bool = False
+               ) -> np.ndarray:
+    """Fit on the training rows; return fraud probabilities of every row.
 
     Args:
         p: the prepared dataset.
         seed: random seed.
         neighbours: append :func:`neighbour_features` (GADBench's "trees + neighbours").
+        product_inputs: use the product's inputs (own features + co-user and label-aware
+            context) instead of the own features: the hybrid without its embeddings.
     """
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    x = p.x
+    x = p.x if product_inputs else p.x_base
     if neighbours:
         x = np.concatenate([x, neighbour_features(p)], 1)
     tr, va = np.flatnonzero(p.train), np.flatnonzero(p.val)

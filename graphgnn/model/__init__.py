@@ -1,1 +1,1 @@
-"""Torch side: point-in-time features, HeteroData, GraphSAGE, Lightning system and data, checkpoints."""
+"""Torch side: point-in-time features, HeteroData, GraphSAGE, Lightning system, checkpoints."""

@@ -6,8 +6,13 @@ A checkpoint written by ``fraudring train fit`` is a Lightning ``.ckpt`` whose e
 - ``schema``: :class:`graph_build.schema.SchemaSummary` as a dict;
 - ``feature_version`` and ``feature_names`` (label -> list of feature columns);
 - ``normaliser``: label -> ``{"mean": [...], "std": [...]}`` fitted on training nodes;
-- ``model_version`` (``sage-<objective>-<UTC timestamp>``) and ``objective``;
-- ``as_of``, ``t1``, ``t2``, ``split``, ``trained_from``, ``trained_until`` (epoch ms).
+- ``model_version`` (``sage|hybrid-<objective>-<UTC timestamp>``), ``objective``, ``head``;
+- ``as_of``, ``t1``, ``t2``, ``split``, ``trained_from``, ``trained_until`` (epoch ms);
+- ``known_labels``: the training labels the label-aware features read (scoring reads the same);
+- ``trees``: the hybrid's LightGBM text models per type (empty for the ``sage`` head).
+
+Each type's selected weights are under the checkpoint's ``"fraudring_states"`` (tensors). The
+file loads with ``torch.load(weights_only=True)``: tensors, numbers, strings, lists, dicts.
 
 Model hyperparameters are Lightning's ``hyper_parameters``; weights (and the unsupervised
 score calibration buffers) are its ``state_dict``. :func:`load_scorer` refuses a checkpoint
@@ -29,14 +34,36 @@ from graph_build.errors import FraudringError
 from graph_build.frames import GraphFrames
 from graphgnn.model import features as feats
 from graphgnn.model.hetero import SCORED_TYPES, Normaliser, build_hetero, normalise
+from graphgnn.model.prepare import known_from_json, snapshot
 from graphgnn.model.system import System
 
 RETRAIN_HINT = "retrain with this version: fraudring train fit --config configs/demo.yaml"
 
 
 def current_feature_names() -> dict[str, list[str]]:
-    """The feature columns this code computes, per label (from an empty graph: no data read)."""
-    return feats.build_features(GraphFrames(as_of=0), 0).names
+    """The feature columns this code computes, per label (from an empty graph: no data read);
+    the ``attr_*`` columns of a mapping's own attributes come on top of these."""
+    return snapshot(GraphFrames(as_of=0), 0, None).names
+
+
+def _base(names: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {t: [c for c in cols if not c.startswith(feats.ATTR_PREFIX)]
+            for t, cols in names.items()}
+
+
+def align_attributes(fs: feats.FeatureSet, names: dict[str, list[str]]) -> None:
+    """Give ``fs`` exactly the ``attr_*`` columns of ``names`` (missing ones as 0), in order."""
+    for t, cols in names.items():
+        table = fs.tables.get(t)
+        if table is None:
+            continue
+        key = schema.node(t).key
+        missing = [c for c in cols if c not in table.columns]
+        if missing and all(c.startswith(feats.ATTR_PREFIX) for c in missing):
+            table = table.assign(**{c: np.float32(0.0) for c in missing})
+        extra = [c for c in table.columns if c.startswith(feats.ATTR_PREFIX) and c not in cols]
+        fs.tables[t] = table.drop(columns=extra)[[key, *[c for c in cols if c in table.columns
+                                                         or c in missing]]]
 
 
 @dataclass
@@ -77,7 +104,8 @@ class Scorer:
             (z-scores, named as ``feature_names[label]``) for explanations; one row per node of
             that label present at ``as_of``.
         """
-        fs = feats.build_features(frames, as_of)
+        fs = snapshot(frames, as_of, known_from_json(self.meta.get("known_labels")))
+        align_attributes(fs, self.feature_names)
         if fs.names != self.feature_names:
             raise FraudringError("the features computed now differ from the checkpoint's",
                                  hint=RETRAIN_HINT)
@@ -108,7 +136,7 @@ def load_scorer(ckpt_path: str | Path, map_location: str | torch.device = "cpu")
         raise FraudringError(f"no checkpoint at {path}",
                              hint="train one: fraudring train fit --config configs/demo.yaml")
     try:
-        ckpt = torch.load(path, map_location=map_location, weights_only=False)
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:
         raise FraudringError(f"cannot read checkpoint {path}: {e}") from e
     meta = ckpt.get("fraudring") if isinstance(ckpt, dict) else None
@@ -118,7 +146,7 @@ def load_scorer(ckpt_path: str | Path, map_location: str | torch.device = "cpu")
     if meta.get("schema") != asdict(schema.SchemaSummary.current()):
         raise FraudringError(f"{path} was trained on another graph schema", hint=RETRAIN_HINT)
     if meta.get("feature_version") != feats.FEATURE_VERSION or \
-            meta["feature_names"] != current_feature_names():
+            _base(meta["feature_names"]) != current_feature_names():
         raise FraudringError(
             f"{path} was trained with features {meta.get('feature_version')!r}; this code "
             f"computes {feats.FEATURE_VERSION!r} with a different feature list",
@@ -128,6 +156,7 @@ def load_scorer(ckpt_path: str | Path, map_location: str | torch.device = "cpu")
         hparams = {k: v for k, v in ckpt["hyper_parameters"].items() if not k.startswith("_")}
         system = System(**hparams)
         system.load_state_dict(ckpt["state_dict"])
+        system.on_load_checkpoint(ckpt)  # per-type weights and the hybrid's trees
     except Exception as e:
         raise FraudringError(f"{path}: the model does not fit this code: {e}",
                              hint=RETRAIN_HINT) from e

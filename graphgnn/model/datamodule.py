@@ -1,4 +1,7 @@
-"""The LightningDataModule: graph as of T -> features -> labels -> split -> HeteroData batches.
+"""The LightningDataModule: graph -> :func:`graphgnn.model.prepare.prepare_graph` -> batches.
+
+Each stage reads its own point-in-time snapshot: training batches come from the graph at T1,
+validation from the graph at T2, test and predict from the graph at the end.
 
 The graph comes from the store (``source="store"``: :func:`graph_build.export.export_frames`)
 or straight from a data folder's tables (``source="tables"``: no store needed, handy for
@@ -8,7 +11,7 @@ scoring needs (feature names, normaliser, split times, node keys) are cached und
 ``cache_dir`` keyed by a fingerprint of the inputs (store counts and verdicts, file sizes and
 times, parameters, feature version), so a second ``fit`` does not re-read the store.
 
-``mode="full"`` yields the whole graph as the one batch of every stage (the default: it fits);
+``mode="full"`` yields the stage's whole snapshot as its one batch (the default: it fits);
 ``mode="minibatch"`` yields time-respecting sampled subgraphs (:mod:`graphgnn.model.sampler`) around
 seed nodes, sharded across DDP ranks.
 """
@@ -17,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
@@ -29,10 +31,13 @@ from torch_geometric.data import HeteroData
 
 from graph_build import schema
 from graph_build.frames import GraphFrames
+from graphgnn.model import cache as data_cache
 from graphgnn.model import features as feats
 from graphgnn.model import hetero
 from graphgnn.model import targets as labels
+from graphgnn.model.prepare import prepare_graph
 from graphgnn.model.sampler import SeedBatches, TemporalNeighborSampler
+from graphgnn.model.split import STAGES
 
 
 def _log(msg: str) -> None:
@@ -54,10 +59,13 @@ class DataModule(L.LightningDataModule):
             the tables themselves.
         source: ``store`` (read the graph from the store) or ``tables`` (from ``data_dir``).
         as_of: cut-off time T in epoch ms (default: the latest time in the graph).
+        mapping: YAML mapping of ``data_dir``'s layout (``source="tables"``).
         split: ``temporal`` (train on activity up to T1, validate to T2, test after) or
             ``random`` (stratified).
-        val_frac: share of labelled users in validation.
-        test_frac: share of labelled users in test.
+        val_frac: share of examples in validation.
+        test_frac: share of examples in test.
+        maturity_days: an unreported entity counts as legit in training only once it is this
+            old at T1 (labels arrive late).
         use_verdicts: also read investigators' verdicts from the store as labels.
         mode: ``full`` (whole graph per step) or ``minibatch`` (sampled subgraphs).
         batch_size: seeds per mini-batch.
@@ -75,9 +83,11 @@ class DataModule(L.LightningDataModule):
         data_dir: str | None = None,
         source: Literal["store", "tables"] = "store",
         as_of: int | None = None,
+        mapping: str | None = None,
         split: Literal["temporal", "random"] = "temporal",
         val_frac: float = 0.2,
         test_frac: float = 0.2,
+        maturity_days: float = 0.0,
         use_verdicts: bool = True,
         mode: Literal["full", "minibatch"] = "full",
         batch_size: int = 1024,
@@ -91,6 +101,8 @@ class DataModule(L.LightningDataModule):
         self.save_hyperparameters()
         self.num_neighbors = list(num_neighbors or [15, 10])
         self.data: HeteroData | None = None
+        self.stages: dict[str, HeteroData] = {}
+        self.prepared = None
         self.meta: dict[str, Any] = {}
         self._frames: GraphFrames | None = None
 
@@ -110,7 +122,8 @@ class DataModule(L.LightningDataModule):
     def _fingerprint(self, store) -> str:
         h = self.hparams
         parts: dict[str, Any] = {k: h[k] for k in ("source", "as_of", "split", "val_frac",
-                                                   "test_frac", "use_verdicts", "seed")}
+                                                   "test_frac", "use_verdicts", "seed",
+                                                   "maturity_days", "mapping")}
         parts["feature_version"] = feats.FEATURE_VERSION
         parts["schema"] = asdict(schema.SchemaSummary.current())
         if h.data_dir:
@@ -129,9 +142,9 @@ class DataModule(L.LightningDataModule):
         blob = json.dumps(parts, sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
-    def _frames_from_source(self, store) -> GraphFrames:
+    def _frames_from_source(self, store) -> tuple[GraphFrames, dict | None]:
         if self._frames is not None:
-            return self._frames
+            return self._frames, None
         if self.hparams.source == "tables":
             if not self.hparams.data_dir:
                 from graph_build.errors import ConfigError
@@ -140,14 +153,22 @@ class DataModule(L.LightningDataModule):
             from graph_build.to_graph import tables_to_frames
             from graph_build.build import check_input
 
-            result, _ = check_input(self.hparams.data_dir)
-            return tables_to_frames(result.tables)
+            result, _ = check_input(self.hparams.data_dir, self.hparams.mapping)
+            return tables_to_frames(result.tables), result.tables
         from graph_build.export import export_frames
 
-        return export_frames(store, as_of=self.hparams.as_of)
+        return export_frames(store, as_of=self.hparams.as_of), None
+
+    def _labels(self, store, tables: dict | None) -> dict:
+        h = self.hparams
+        verdict_store = store if (store is not None and h.use_verdicts) else None
+        return labels.dated_labels(h.data_dir, tables, verdict_store)
 
     def prepare(self) -> HeteroData:
-        """Load (from the cache when it matches) and return the prepared graph; idempotent."""
+        """Load (from the cache when it matches) and return the training stage's graph.
+
+        All three stages (:mod:`graphgnn.model.prepare`) are kept: ``self.stages``.
+        """
         if self.data is not None:
             return self.data
         h = self.hparams
@@ -157,42 +178,30 @@ class DataModule(L.LightningDataModule):
             if h.cache_dir and self._frames is None:
                 cache = Path(h.cache_dir) / f"{self._fingerprint(store)}.pt"
                 if cache.is_file():
-                    blob = torch.load(cache, weights_only=False)
-                    self.data, self.meta = blob["data"], blob["meta"]
+                    self.stages, self.meta = data_cache.load(cache)
+                    self.data = self.stages["train"]
                     _log(f"data: cached {cache}")
                     return self.data
-            frames = self._frames_from_source(store)
-            fs = feats.build_features(frames, h.as_of)
-            verdict_store = store if (store is not None and h.use_verdicts) else None
-            y = labels.load_labels(fs, h.data_dir, verdict_store) if (
-                h.data_dir or verdict_store) else {}
+            frames, tables = self._frames_from_source(store)
+            dated = self._labels(store, tables) if (h.data_dir or store is not None
+                                                    or tables) else {}
         finally:
             if store is not None:
                 store.close()
-        data = hetero.build_hetero(fs)
-        times = hetero.make_masks(data, y, h.split, h.val_frac, h.test_frac, h.seed)
-        norm = hetero.fit_normaliser(data, h.split, times["t1"])
-        hetero.normalise(data, norm)
-        t_min = min((int(data[t].time.min()) for t in data.node_types if data[t].num_nodes),
-                    default=None)
-        self.meta = {
-            "schema": asdict(schema.SchemaSummary.current()),
-            "feature_version": feats.FEATURE_VERSION,
-            "feature_names": fs.names,
-            "normaliser": norm.state_dict(),
-            "as_of": fs.as_of, "t1": times["t1"], "t2": times["t2"], "split": h.split,
-            "trained_from": t_min, "trained_until": times["t1"],
-            "keys": {t: fs.tables[t][schema.node(t).key].tolist() for t in hetero.NODE_TYPES},
-        }
-        self.data = data
+        p = prepare_graph(frames, dated, h.split, h.val_frac, h.test_frac, h.seed,
+                          h.maturity_days, h.as_of)
+        self.prepared = p
+        self.stages = {s: p.data(s) for s in STAGES}
+        self.data = self.stages["train"]
+        test_fs = p.stages["test"].fs
+        self.meta = p.meta | {"keys": {t: test_fs.tables[t][schema.node(t).key].tolist()
+                                       for t in hetero.NODE_TYPES}}
         if cache is not None:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(f".tmp{os.getpid()}")
-            torch.save({"data": data, "meta": self.meta}, tmp)
-            tmp.replace(cache)
-        _log("data: " + ", ".join(f"{t} {data[t].num_nodes:,}" for t in data.node_types)
-             + f"; as_of {fs.as_of}, T1 {times['t1']}, T2 {times['t2']}")
-        return data
+            data_cache.save(cache, self.stages, self.meta)
+        _log("data: " + ", ".join(f"{t} {self.data[t].num_nodes:,}"
+                                  for t in self.data.node_types)
+             + f"; as_of {p.split.as_of}, T1 {p.split.t1}, T2 {p.split.t2}")
+        return self.data
 
     @property
     def in_dims(self) -> dict[str, int]:
@@ -208,8 +217,9 @@ class DataModule(L.LightningDataModule):
         self.prepare()
 
     # -- loaders -----------------------------------------------------------------------------
-    def _loader(self, mask: str | None, shuffle: bool):
-        data = self.prepare()
+    def _loader(self, mask: str | None, shuffle: bool, stage: str = "train"):
+        self.prepare()
+        data = self.stages[stage]
         if self.hparams.mode == "full":
             return torch.utils.data.DataLoader([data], batch_size=None, collate_fn=_one)
         seeds = {}
@@ -229,10 +239,10 @@ class DataModule(L.LightningDataModule):
         return self._loader("train_mask", shuffle=True)
 
     def val_dataloader(self):
-        return self._loader("val_mask", shuffle=False)
+        return self._loader("val_mask", shuffle=False, stage="val")
 
     def test_dataloader(self):
-        return self._loader("test_mask", shuffle=False)
+        return self._loader("test_mask", shuffle=False, stage="test")
 
     def predict_dataloader(self):
-        return self._loader(None, shuffle=False)
+        return self._loader(None, shuffle=False, stage="test")

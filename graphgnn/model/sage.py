@@ -1,4 +1,4 @@
-"""Heterogeneous GraphSAGE as a plain ``nn.Module`` (no Lightning here; see :mod:`graphgnn.model.system`).
+"""Heterogeneous GraphSAGE as a plain ``nn.Module`` (Lightning: :mod:`graphgnn.model.system`).
 
 Each layer is a :class:`~torch_geometric.nn.HeteroConv` with one
 :class:`~torch_geometric.nn.SAGEConv` per edge type (messages summed over the types arriving at a

@@ -145,3 +145,104 @@ def load_labels(fs: FeatureSet, data_dir: str | Path | None = None,
     if store is not None:
         sources.append(store_verdicts(store))
     return align_labels(merge_labels(*sources), fs)
+
+
+# -- dated labels (what was known when) ----------------------------------------------------------
+DATED_COLUMNS = ("observed", "labeled_at", "truth")
+
+
+def _column(values, n: int) -> pd.Series:
+    """A column of ``n`` rows from an array-like or a scalar (broadcast)."""
+    if np.ndim(values) == 0:
+        return pd.Series([values] * n, dtype="object")
+    return pd.Series(np.asarray(values, dtype=object))
+
+
+def _dated(keys: pd.Series, observed, labeled_at, truth=None) -> pd.DataFrame:
+    n = len(keys)
+    frame = pd.DataFrame({
+        "observed": _bool(_column(observed, n).astype("string")).to_numpy(),
+        "labeled_at": pd.to_numeric(_column(labeled_at, n), errors="coerce").to_numpy(),
+        "truth": (np.full(len(keys), np.nan) if truth is None
+                  else _bool(_column(truth, n).astype("string")).to_numpy())},
+        index=pd.Index(keys.astype(str).to_numpy()))
+    return frame[~frame.index.duplicated(keep="last")]
+
+
+def _merge_dated(base: pd.DataFrame | None, add: pd.DataFrame) -> pd.DataFrame:
+    """``add`` wins for its keys on observed/labeled_at; the truth column is kept from ``base``."""
+    if base is None:
+        return add
+    out = base.copy()
+    new = add.index.difference(out.index)
+    out = pd.concat([out, pd.DataFrame(index=new, columns=list(DATED_COLUMNS), dtype=float)])
+    out.loc[add.index, ["observed", "labeled_at"]] = add[["observed", "labeled_at"]].to_numpy()
+    has_truth = add["truth"].notna()
+    out.loc[add.index[has_truth], "truth"] = add.loc[has_truth, "truth"].to_numpy()
+    return out
+
+
+def dated_labels(data_dir: str | Path | None = None, tables: dict[str, pd.DataFrame] | None = None,
+                 store: GraphStore | None = None) -> dict[str, pd.DataFrame]:
+    """Every label source as ``{label: frame[observed, labeled_at, truth]}`` indexed by key.
+
+    ``observed`` is what the shop was told (1 fraud, 0 legit, NaN no report) and ``labeled_at``
+    when (epoch ms; NaN = known from the start); ``truth`` the true class where a generator
+    wrote it (``truth/*.csv``'s ``is_fraud``) — evaluation only, never training. Sources, later
+    ones winning for observed labels: ``truth/`` (``labeled_fraud``/``labeled_at`` when present,
+    else ``is_fraud`` known at once), the ``labels`` table (of ``tables`` or of the folder),
+    investigators' verdicts (``verdict_at`` when the store returns it).
+    """
+    out: dict[str, pd.DataFrame] = {}
+    root = Path(data_dir) if data_dir is not None else None
+    for label, file in (("User", "users"), ("Order", "orders")):
+        path = root / "truth" / f"{file}.csv" if root is not None else None
+        if path is not None and path.is_file():
+            key = schema.node(label).key
+            f = pd.read_csv(path, dtype={key: str})
+            if "labeled_fraud" in f:
+                reported = f["labeled_fraud"].astype(str).isin(["1", "True", "true"])
+                obs = np.where(reported, "1", None)
+                at = f.get("labeled_at", np.nan)
+            else:
+                obs, at = f["is_fraud"].astype(str), np.nan
+            out[label] = _dated(f[key], obs, at, f["is_fraud"].astype(str))
+    table = (tables or {}).get("labels")
+    if table is None and root is not None:
+        path = next((p for p in (root / "labels.csv", root / "labels.parquet") if p.is_file()),
+                    None)
+        if path is not None:
+            table = (pd.read_parquet(path) if path.suffix == ".parquet"
+                     else pd.read_csv(path, dtype=str))
+    if table is not None and len(table):
+        for entity, label in schema.LABELLED_ENTITIES.items():
+            rows = table[table["entity"].astype(str).str.lower() == entity]
+            if len(rows):
+                at = rows.get("labeled_at", np.nan)
+                out[label] = _merge_dated(out.get(label), _dated(
+                    rows["id"], rows["is_fraud"].astype(str), at))
+    if store is not None:
+        for label in LABELLED:
+            rows = store.read(cypher.render("export/verdicts", label=label))
+            if rows:
+                f = pd.DataFrame.from_records(rows)
+                at = f.get("verdict_at", np.nan)
+                out[label] = _merge_dated(out.get(label), _dated(f["key"], f["verdict"], at))
+    return out
+
+
+def known_by(dated: dict[str, pd.DataFrame], t: int | None) -> Labels:
+    """Observed labels known at ``t`` (all when None): ``{label: 0/1 Series by key}``."""
+    out: Labels = {}
+    for label, f in dated.items():
+        ok = f["observed"].notna()
+        if t is not None:
+            ok &= f["labeled_at"].isna() | (f["labeled_at"] <= t)
+        out[label] = f.loc[ok, "observed"].astype(np.float64)
+    return out
+
+
+def explicit_negatives(dated: dict[str, pd.DataFrame], label: str) -> bool:
+    """True when ``label``'s sources state legit cases (so unreported means unknown, not 0)."""
+    f = dated.get(label)
+    return f is not None and bool((f["observed"] == 0).any())

@@ -1,4 +1,4 @@
-"""HeteroData from features: shapes, reverse edges, times, masks, normaliser, labels."""
+"""HeteroData of the staged pipeline: shapes, reverse edges, times, masks, normaliser, labels."""
 
 from __future__ import annotations
 
@@ -24,12 +24,12 @@ def test_shapes_and_edge_types(dm, generated_dir):
     node_types, edge_types = hetero.metadata()
     assert data.node_types == node_types
     assert sorted(data.edge_types) == sorted(edge_types)
-    assert len(edge_types) == 2 * len(schema.RELATIONSHIPS)
+    assert len(edge_types) == 2 * len(schema.RELATIONSHIPS) + 1  # + the co-user relation
     for t in node_types:
         assert data[t].x.shape == (data[t].num_nodes, len(dm.meta["feature_names"][t]))
         assert data[t].x.dtype == torch.float32 and torch.isfinite(data[t].x).all()
         assert data[t].time.shape == (data[t].num_nodes,)
-        assert len(dm.meta["keys"][t]) == data[t].num_nodes
+        assert len(dm.meta["keys"][t]) == dm.stages["test"][t].num_nodes
     for src, rel, dst in edge_types:
         store = data[src, rel, dst]
         ei = store.edge_index
@@ -37,7 +37,7 @@ def test_shapes_and_edge_types(dm, generated_dir):
         if ei.shape[1]:
             assert int(ei[0].max()) < data[src].num_nodes
             assert int(ei[1].max()) < data[dst].num_nodes
-        if not rel.startswith("rev_"):
+        if not rel.startswith("rev_") and rel != hetero.CO_USER[1]:
             rev = data[dst, f"rev_{rel}", src]
             assert torch.equal(rev.edge_index, ei.flip(0))
             assert torch.equal(rev.edge_time, store.edge_time)
@@ -45,27 +45,50 @@ def test_shapes_and_edge_types(dm, generated_dir):
     assert dm.in_dims == {t: data[t].x.shape[1] for t in node_types}
 
 
-def test_masks_are_disjoint_and_temporal(dm):
-    data, t1, t2 = dm.data, dm.meta["t1"], dm.meta["t2"]
-    assert t1 < t2 <= dm.meta["as_of"]
-    for t in hetero.SCORED_TYPES:
-        s = data[t]
-        total = s.train_mask.int() + s.val_mask.int() + s.test_mask.int()
-        assert int(total.max()) <= 1
-        assert bool((total == 1).eq(s.y >= 0).all())  # every labelled node in one split
-        assert bool((s.first_time[s.train_mask] <= t1).all())
-        assert bool((s.first_time[s.val_mask] > t1).all())
-        assert bool((s.first_time[s.test_mask] > t2).all())
-    for t in ("User", "Order"):
-        for m in ("train_mask", "val_mask", "test_mask"):
-            assert int((data[t].y[data[t][m]] == 1).sum()) > 0, (t, m)
+def test_each_stage_reads_its_own_snapshot(dm):
+    t1, t2, end = dm.meta["t1"], dm.meta["t2"], dm.meta["as_of"]
+    assert t1 < t2 <= end
+    for stage, cut in (("train", t1), ("val", t2), ("test", end)):
+        data = dm.stages[stage]
+        assert data.as_of == cut
+        for t in hetero.SCORED_TYPES:
+            s = data[t]
+            assert bool((s.time <= cut).all())
+            others = [m for m in ("train_mask", "val_mask", "test_mask") if m != f"{stage}_mask"]
+            assert not any(bool(s[m].any()) for m in others)  # one stage's examples per graph
+        lo, hi = {"train": (None, t1), "val": (t1, t2), "test": (t2, None)}[stage]
+        for t in ("User", "Order"):
+            s = data[t]
+            m = s[f"{stage}_mask"]
+            assert int((s.y[m] == 1).sum()) > 0, (stage, t)
+            first = s.first_time[m]
+            assert lo is None or bool((first > lo).all())
+            assert hi is None or bool((first <= hi).all())
+
+
+def test_training_labels_are_those_known_by_t1(dm, generated_dir):
+    truth = pd.read_csv(generated_dir / "truth" / "users.csv", dtype={"user_id": str})
+    truth = truth.set_index("user_id")
+    train = dm.stages["train"]["User"]
+    keys = np.array(dm.prepared.stages["train"].fs.tables["User"]["user_id"])
+    pos = keys[(train.y == 1).numpy() & train.train_mask.numpy()]
+    at = truth.loc[pos, "labeled_at"].to_numpy(np.float64)
+    assert len(pos) and bool((at <= dm.meta["t1"]).all())
+    # reported later (or never) fraud is not a training positive
+    late = truth[(truth["is_fraud"] == 1) & ~(truth["labeled_at"] <= dm.meta["t1"])].index
+    assert not set(pos) & set(late)
+    # the test stage is judged on the true class
+    test = dm.stages["test"]["User"]
+    tkeys = np.array(dm.prepared.stages["test"].fs.tables["User"]["user_id"])
+    m = test.test_mask.numpy()
+    np.testing.assert_array_equal(test.y.numpy()[m], truth.loc[tkeys[m], "is_fraud"].to_numpy())
 
 
 def test_normaliser_fitted_on_training_period_only(dm):
-    data = dm.data
+    data = dm.data  # the training snapshot
     for t in ("User", "Order"):
         fit = data[t].fit_mask
-        assert bool(fit.any()) and not bool((fit & (data[t].val_mask | data[t].test_mask)).any())
+        assert bool(fit.any())
         mean = data[t].x[fit].mean(0)
         # Features constant over the fit rows stay 0; the rest are z-scores of the fit rows.
         assert float(mean.abs().max()) < 0.05
@@ -74,7 +97,9 @@ def test_normaliser_fitted_on_training_period_only(dm):
 
 
 def test_random_split_is_stratified(generated_dir):
-    data = prepared(generated_dir, "random").data
+    dm = prepared(generated_dir, "random")
+    data = dm.data
+    assert dm.stages["test"] is data  # one snapshot for every stage
     y = data["User"].y
     rates = [float(y[data["User"][m]].mean()) for m in ("train_mask", "val_mask", "test_mask")]
     assert max(rates) - min(rates) < 0.01

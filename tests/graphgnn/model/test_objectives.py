@@ -11,7 +11,9 @@ import pytest
 import torch
 from model_data import prepared
 
-from graphgnn.model.system import System, focal_loss, ranking_metrics
+from graphgnn.model.metrics import ranking as ranking_metrics
+from graphgnn.model.objectives import focal_loss
+from graphgnn.model.system import System
 
 STEPS = 12
 
@@ -80,12 +82,12 @@ def _evaluate(system: System, batch, stage: str) -> dict:
 def test_metrics_use_only_their_split(dm):
     torch.manual_seed(0)
     system = System(in_dims=dm.in_dims, hidden=16)
-    data = dm.data
+    data, test_data = dm.stages["val"], dm.stages["test"]
     val = _evaluate(system, data, "val")
-    test = _evaluate(system, data, "test")
+    test = _evaluate(system, test_data, "test")
     for t in ("User", "Order"):
         assert val[t]["n"] == int((data[t].val_mask & (data[t].y >= 0)).sum())
-        assert test[t]["n"] == int((data[t].test_mask & (data[t].y >= 0)).sum())
+        assert test[t]["n"] == int((test_data[t].test_mask & (test_data[t].y >= 0)).sum())
         assert val[t]["positives"] == int(data[t].y[data[t].val_mask].sum())
     # Poisoning every label outside the validation split leaves validation metrics unchanged.
     poisoned = copy.copy(data)
