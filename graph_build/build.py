@@ -43,6 +43,8 @@ class BuildReport:
     relationships: dict[str, int] = field(default_factory=dict)
     rejects_file: str | None = None
     ingest_seq: int | None = None
+    #: Label rows naming an id in none of the input's tables, per entity (see validate).
+    labels_unknown: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -289,6 +291,11 @@ def build(
     if result.problems:
         log(f"lenient: rejected {result.rejected_rows} of {result.total_rows} rows "
             f"({len(result.problems)} problems), listed in {report.rejects_file}")
+    report.labels_unknown = result.unknown_labels
+    if result.unknown_labels:
+        log(f"labels: {sum(result.unknown_labels.values())} rows name an id this input does not "
+            f"have ({', '.join(f'{k} {v}' for k, v in result.unknown_labels.items())}); they "
+            "label only nodes an earlier build wrote")
     t1 = time.perf_counter()
     frames = tables_to_frames(result.tables, result.attributes)
     labels = result.tables.get("labels")

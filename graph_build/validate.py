@@ -48,6 +48,9 @@ class ValidationResult:
     total_rows: int = 0
     #: Declared attributes of the tables present: label -> name -> kind (graph_build.attributes).
     attributes: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Label rows whose id is in none of this input's tables, per entity ("user": 3): kept (an
+    #: earlier build may have that node) but counted, so a typo'd labels file is seen.
+    unknown_labels: dict[str, int] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -210,7 +213,25 @@ def validate_tables(raw_tables: dict[str, RawTable], lenient: bool = False,
         typed[name] = table.drop(index=list(bad), errors="ignore") if bad else table
     rejected = sum(len(v) for v in out.bad_rows.values())
     present = {t: a for t, a in declared.items() if t in typed}
-    return ValidationResult(typed, out.problems, rejected, total, attributes.to_labels(present))
+    return ValidationResult(typed, out.problems, rejected, total, attributes.to_labels(present),
+                            _unknown_labels(typed))
+
+
+def _unknown_labels(typed: dict[str, pd.DataFrame]) -> dict[str, int]:
+    """Per entity, how many label rows name an id that this input's own table lacks."""
+    labels = typed.get("labels")
+    if labels is None or not len(labels):
+        return {}
+    counts = {}
+    for entity, label in schema.LABELLED_ENTITIES.items():
+        ids = labels.loc[labels["entity"] == entity, "id"]
+        table = next((t for t, spec in schema.TABLES.items()
+                      if spec.key == (schema.node(label).key,)), None)
+        keys = typed[table][schema.node(label).key] if table in typed else pd.Series([], dtype=str)
+        unknown = int((~_isin(ids, keys)).sum()) if len(ids) else 0
+        if unknown:
+            counts[entity] = unknown
+    return counts
 
 
 def write_rejects(problems: list[Problem], raw_tables: dict[str, RawTable], path: Path) -> Path:

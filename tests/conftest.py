@@ -37,6 +37,14 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=reason))
 
 
+@pytest.fixture(autouse=True)
+def _no_neo4j_unless_marked(request, monkeypatch):
+    """Only tests marked ``neo4j`` see ``NEO4J_URI``: a command a test runs must never build
+    into (or clear) a real Neo4j that the shell happens to point at."""
+    if request.node.get_closest_marker("neo4j") is None:
+        monkeypatch.delenv("NEO4J_URI", raising=False)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _private_store_home(tmp_path_factory):
     """Commands run by tests use a throwaway embedded store, never ./.fraudring."""

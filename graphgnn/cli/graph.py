@@ -73,6 +73,9 @@ def add_build(parser: argparse.ArgumentParser) -> None:
                         help="load the good rows and reject the rest (default: reject all)")
     parser.add_argument("--rejects", help="rejects CSV path (default DATA/rejects.csv)")
     parser.add_argument("--json", action="store_true", help="print the build report as JSON")
+    parser.add_argument("--allow-outside-paths", action="store_true",
+                        help="let the mapping's source files lie outside --data (default: a "
+                        "mapping may read only files inside the data folder)")
 
 
 def run_build(args) -> int:
@@ -88,7 +91,8 @@ def run_build(args) -> int:
 
     try:
         report = build(args.data, open_after_validation, mapping=args.mapping,
-                       lenient=args.lenient, rejects=args.rejects)
+                       lenient=args.lenient, rejects=args.rejects,
+                       allow_outside_paths=args.allow_outside_paths)
     finally:
         for store in opened:
             store.close()
@@ -157,7 +161,11 @@ def add_db(parser: argparse.ArgumentParser) -> None:
 
 
 def run_db(args) -> int:
+    from graph_build.errors import StoreError
     from graph_build.stores.embedded_server import EmbeddedServer
+
+    # ``db status`` exit codes: running, not running, running but not answering (stuck).
+    running, not_running, stuck = 0, 3, 4
 
     server = EmbeddedServer()
     if args.action == "start":
@@ -166,8 +174,14 @@ def run_db(args) -> int:
     elif args.action == "stop":
         print("stopped" if server.stop() else "not running")
     else:
-        info = server.status()
+        try:
+            info = server.status()
+        except StoreError as e:  # a server holds the folder but does not answer
+            print(f"stuck: {e} (data in {server.home})")
+            if e.hint:
+                _eprint(f"hint: {e.hint}")
+            return stuck
         print(f"running: {info.describe()} (data in {server.home})" if info else
               f"not running (data folder {server.home})")
-        return 0 if info else 3
+        return running if info else not_running
     return 0
