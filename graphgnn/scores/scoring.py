@@ -185,8 +185,15 @@ def run_scoring(
                  scores.items()}
         flagged_keys = {label: set(scores[label][schema.node(label).key][flags[label]]
                                    .astype(str)) for label in scores}
+        # Ring candidates (users at or above the ring detector's percentile) get reasons too,
+        # so every ring member says what it shares, flagged or not.
+        ring_pct = (ring_options or rings_mod.RingOptions()).min_pct
+        explain = {"User": set(f[schema.node("User").key][
+            percentiles(f["anomaly_score"].to_numpy()) >= ring_pct].astype(str))
+            for label, f in scores.items() if label == "User"}
         why = reasons_mod.build_reasons(frames, scores, flagged_keys,
-                                        getattr(scorer, "feature_names", None))
+                                        getattr(scorer, "feature_names", None),
+                                        explain=explain)
         result.seconds["reasons"] = time.perf_counter() - t
 
         t = time.perf_counter()

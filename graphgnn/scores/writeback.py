@@ -63,7 +63,7 @@ def plan_label(label: str, frame: pd.DataFrame, flagged: np.ndarray, pct: np.nda
     for i in idx.tolist():
         k = keys[i]
         row = {"key": k, "score": round(float(scores[i]), 6), "pct": float(pct[i]),
-               "reasons": reasons.get(k, []) if flagged[i] else []}
+               "reasons": reasons.get(k, [])}
         if flagged[i] and k not in was_flagged:
             plan.flag.append(row)
         elif not flagged[i] and k in was_flagged:

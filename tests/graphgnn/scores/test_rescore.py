@@ -27,11 +27,13 @@ def _tuples(store):
 
 
 def _assert_consistent(store):
-    """Every scored node holds one complete tuple; flags and reasons agree."""
+    """Every scored node holds one complete tuple; flagged nodes have reasons, and the
+    unflagged have none unless they are users (ring candidates are explained too)."""
     for label, rows in _tuples(store).items():
         for r in rows:
             assert None not in (r["s"], r["p"], r["run"], r["mv"], r["t"]), (label, r)
-            assert bool(r["reasons"]) == bool(r["flagged"]), (label, r)
+            assert bool(r["reasons"]) or not r["flagged"], (label, r)
+            assert r["flagged"] or not r["reasons"] or label == "User", (label, r)
 
 
 def _runs(store):
