@@ -1,1 +1,2 @@
-"""Scoring side (no torch import): thresholds, runs, write-back, reasons, rings, rescoring, reports."""
+"""Scoring side (no torch import): thresholds, runs, write-back, reasons, rings, rescoring,
+reports."""

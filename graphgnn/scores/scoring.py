@@ -188,9 +188,9 @@ def run_scoring(
         # Ring candidates (users at or above the ring detector's percentile) get reasons too,
         # so every ring member says what it shares, flagged or not.
         ring_pct = (ring_options or rings_mod.RingOptions()).min_pct
-        explain = {"User": set(f[schema.node("User").key][
-            percentiles(f["anomaly_score"].to_numpy()) >= ring_pct].astype(str))
-            for label, f in scores.items() if label == "User"}
+        users = scores.get("User")
+        explain = {} if users is None else {"User": set(users[schema.node("User").key][
+            percentiles(users["anomaly_score"].to_numpy()) >= ring_pct].astype(str))}
         why = reasons_mod.build_reasons(frames, scores, flagged_keys,
                                         getattr(scorer, "feature_names", None),
                                         explain=explain)
