@@ -9,9 +9,9 @@ of every scored type), AdamW, in one process, alternating so machine noise hits 
 - reference: ``torch_geometric.nn.to_hetero(GraphSAGE(-1, H, L, H))`` plus a linear head per
   scored type, in a bare ``for`` loop.
 
-The sampler benchmark times :class:`graphgnn.model.sampler.TemporalNeighborSampler` over the training
-users (seeds/s; no reference: PyG's ``NeighborLoader`` needs pyg-lib or torch-sparse, absent
-here). Results go to ``experiments/results/perf.csv`` (one current row per benchmark).
+The sampler benchmark times :class:`graphgnn.model.sampler.TemporalNeighborSampler` over the
+training users (seeds/s; no reference: PyG's ``NeighborLoader`` needs pyg-lib or torch-sparse,
+absent here). Results go to ``experiments/results/perf.csv`` (one current row per benchmark).
 
     python -m experiments.bench_train --users 100000          # generates into /tmp if needed
     python -m experiments.bench_train --data DIR --epochs 5 --device cuda --precision bf16-mixed

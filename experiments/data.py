@@ -127,13 +127,16 @@ def _truth_columns(root: Path, target: str, keys: np.ndarray) -> tuple[np.ndarra
     return ftype.astype(str), rtype.astype(str)
 
 
-def _truth_rings(root: Path, keys: np.ndarray) -> dict[str, np.ndarray]:
+def _truth_rings(root: Path, keys: np.ndarray, test: np.ndarray) -> dict[str, np.ndarray]:
+    """Planted ring id -> test rows of its members (a user is one test row at most)."""
     path = root / "truth" / "users.csv"
     if not path.is_file():
         return {}
     truth = pd.read_csv(path, dtype={"user_id": str, "ring_id": str})
     truth = truth[truth["ring_id"].notna() & (truth["ring_id"] != "")]
-    pos = pd.Index(keys).get_indexer(truth["user_id"].astype(str))
+    rows = np.flatnonzero(test)
+    found = pd.Index(keys[rows]).get_indexer(truth["user_id"].astype(str))
+    pos = np.where(found >= 0, rows[np.maximum(found, 0)], -1)
     truth = truth.assign(pos=pos)[pos >= 0]
     return {rid: grp["pos"].to_numpy() for rid, grp in truth.groupby("ring_id")}
 
@@ -173,6 +176,22 @@ def prepare(data_dir: str | Path, mapping: str | Path | None = None, name: str |
                  fraud_type=ftype, ring_type=rtype)
     p.y[p.y < 0] = np.nan
     if target == "User":
-        p.rings = _truth_rings(root, p.keys)
+        p.rings = _truth_rings(root, p.keys, p.test)
     p.seconds = time.perf_counter() - t0
     return p
+
+
+def retarget(p: Prepared, target: str, root: str | Path | None = None) -> Prepared:
+    """The same prepared graph viewed for another evaluated type (shares ``p.pg``)."""
+    st = stack(p.pg, target)
+    ftype, rtype = (_truth_columns(Path(root), target, st["keys"]) if root is not None
+                    else (np.full(len(st["keys"]), ""),) * 2)
+    q = Prepared(name=p.name, target=target, pg=p.pg, x=st["x"], x_base=st["x_base"],
+                 y=st["y"].astype(np.float64), train=st["stage"] == "train",
+                 val=st["stage"] == "val", test=st["stage"] == "test", stage=st["stage"],
+                 rows=st["rows"], keys=st["keys"], row_time=st["time"], tables=p.tables,
+                 fraud_type=ftype, ring_type=rtype)
+    q.y[q.y < 0] = np.nan
+    if target == "User" and root is not None:
+        q.rings = _truth_rings(Path(root), q.keys, q.test)
+    return q

@@ -51,9 +51,9 @@ def flagged_groups(links: pd.DataFrame, keys: np.ndarray, score: np.ndarray,
     rows = np.flatnonzero(within)
     top = rows[np.argsort(-score[rows], kind="stable")[:k]]
     flagged = {str(keys[i]): float(score[i]) for i in top}
-    pos = pd.Index(keys)
+    pos = pd.Index(keys[rows])  # keys repeat across stages, never within one
     rings = detect_rings(links, flagged, RingOptions(min_size=2, window_ms=10 ** 15))
-    return [set(pos.get_indexer(r.members).tolist()) for r in rings]
+    return [set(rows[pos.get_indexer(r.members)].tolist()) for r in rings]
 
 
 def match_rings(groups: list[set[int]], rings: dict[str, np.ndarray], within: np.ndarray,

@@ -1,18 +1,18 @@
-"""Quality runs: every method on the same temporal split of several datasets and seeds.
+"""Quality runs on the point-in-time protocol: every method, User and Order, several seeds.
 
-Datasets:
+Datasets: hard-mode generated graphs (``hard-<size>-g<seed>``, ``graph_build.generate`` with
+``hard=True``) from generator seeds 101, 102, 103 (no development run used them); the default
+(demo) generator with ``--easy``. Each graph is prepared once (:mod:`experiments.data`: the
+product's pipeline, snapshots at T1 / T2 / end, dated labels with a 14-day maturity window,
+test judged on the true class) and evaluated twice: users and orders.
 
-- generated graphs (``synthetic-<size>-g<seed>``) from generator seeds 101, 102, 103 — seeds no
-  development run used (development used 0-42); full mode: 20k users x 3 generator seeds and
-  100k users x 1 generator seed, training seeds 0, 1, 2; ``--quick``: 5k users, generator
-  seed 101, training seed 0;
-- the IEEE-CIS subset through ``configs/mappings/ieee_cis.yaml`` when
-  ``../shared/data/ieee_cis_subset`` exists (order-level labels; user-level methods skipped).
+Outputs (rows of the same key are replaced, others kept):
 
-Each (dataset, method, setting, seed) is one row of ``results/quality.csv``; rows of the same key
-are replaced, others kept, so quick and full runs can share the file. Scores are evaluated on the
-test split only (nodes that first appeared after T2). PR curves of the first training seed are
-drawn per dataset into ``results/pr_<dataset>.png`` (scores kept in ``results/curves/``).
+- ``results/quality.csv``: one row per (dataset, target, method, setting, seed) with every
+  metric of :data:`experiments.metrics.METRICS` plus ring precision / recall / F1 (users);
+- ``results/quality_types.csv``: AUPRC and recall at 1 % per fraud type (ring types, lone);
+- ``results/quality_ci.csv``: paired bootstrap 95 % CIs of (product − best baseline) AUPRC;
+- ``results/pr_<dataset>_<target>.png``: PR curves of the first training seed.
 """
 
 from __future__ import annotations
@@ -26,13 +26,19 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.baselines import METHODS, Method
-from experiments.metrics import METRICS, ranking, ring_recall
+from experiments.baselines import METHODS, PRODUCT, SANITY, Method
+from experiments.metrics import METRICS, by_fraud_type, paired_bootstrap, ranking, ring_match
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).resolve().parent / "results"
 QUALITY_CSV = RESULTS / "quality.csv"
-COLUMNS = ["dataset", "method", "setting", "seed", *METRICS, "ring_recall", "seconds"]
+RING = ("ring_precision", "ring_recall", "ring_f1")
+COLUMNS = ["dataset", "target", "method", "setting", "seed", *METRICS, *RING, "seconds"]
+TYPES_CSV = RESULTS / "quality_types.csv"
+TYPE_COLUMNS = ["dataset", "target", "method", "setting", "seed", "fraud_type", "positives",
+                "auprc", "recall_at_1pct"]
+CI_CSV = RESULTS / "quality_ci.csv"
+MATURITY_DAYS = 14.0
 DATA_CACHE = ROOT / ".fraudring" / "experiments" / "data"
 IEEE_DIR = ROOT.parent / "shared" / "data" / "ieee_cis_subset"
 IEEE_MAPPING = ROOT / "configs" / "mappings" / "ieee_cis.yaml"
@@ -51,33 +57,33 @@ def plan(quick: bool, sizes: list[int] | None = None, gen_seeds: list[int] | Non
         runs = [(s, g) for s in (sizes or [5000]) for g in (gen_seeds or [101])]
         return runs, train_seeds or [0]
     if sizes or gen_seeds:
-        runs = [(s, g) for s in (sizes or [20000, 100000])
+        runs = [(s, g) for s in (sizes or [50000])
                 for g in (gen_seeds or list(GENERATOR_SEEDS))]
     else:
-        runs = [(20000, g) for g in GENERATOR_SEEDS] + [(100000, 101)]
+        runs = [(50000, g) for g in GENERATOR_SEEDS]
     return runs, train_seeds or [0, 1, 2]
 
 
-def dataset_name(users: int, gen_seed: int) -> str:
-    return f"synthetic-{users // 1000}k-g{gen_seed}"
+def dataset_name(users: int, gen_seed: int, hard: bool = True) -> str:
+    return f"{'hard' if hard else 'synthetic'}-{users // 1000}k-g{gen_seed}"
 
 
-def generated(users: int, gen_seed: int) -> Path:
+def generated(users: int, gen_seed: int, hard: bool = True) -> Path:
     """The generated folder (cached under ``.fraudring/experiments/data``)."""
     from graph_build.generate import generate
 
-    out = DATA_CACHE / f"u{users}-s{gen_seed}"
+    out = DATA_CACHE / f"{'hard-' if hard else ''}u{users}-s{gen_seed}"
     if not (out / "truth" / "users.csv").is_file():
-        _say(f"generate {users:,} users, seed {gen_seed} -> {out}")
-        generate(out, users=users, seed=gen_seed)
+        _say(f"generate {users:,} users, seed {gen_seed}{' (hard)' if hard else ''} -> {out}")
+        generate(out, users=users, seed=gen_seed, hard=hard)
     return out
 
 
-def merge_rows(rows: list[dict], path: Path = QUALITY_CSV) -> None:
-    """Write ``rows`` into ``path``, replacing rows with the same (dataset, method, setting,
-    seed)."""
+def merge_rows(rows: list[dict], path: Path = QUALITY_CSV, columns: list[str] = COLUMNS,
+               key: tuple[str, ...] = ("dataset", "target", "method", "setting", "seed")
+               ) -> None:
+    """Write ``rows`` into ``path``, replacing rows with the same key."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = ("dataset", "method", "setting", "seed")
     existing = []
     if path.exists():
         with open(path, newline="") as f:
@@ -85,10 +91,10 @@ def merge_rows(rows: list[dict], path: Path = QUALITY_CSV) -> None:
     new = {tuple(str(r[k]) for k in key) for r in rows}
     kept = [r for r in existing if tuple(str(r[k]) for k in key) not in new]
     with open(path, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=COLUMNS)
+        w = csv.DictWriter(f, fieldnames=columns)
         w.writeheader()
         for r in kept + rows:
-            w.writerow({c: r.get(c, "") for c in COLUMNS})
+            w.writerow({c: r.get(c, "") for c in columns})
 
 
 def _fmt(v: float) -> str:
@@ -96,17 +102,20 @@ def _fmt(v: float) -> str:
 
 
 def _available(m: Method, p) -> bool:
-    return not (p.target != "User" and ("events" in m.needs or "users" in m.needs))
+    return not (p.target != "User" and "events" in m.needs)
 
 
 def evaluate(p, methods: tuple[Method, ...], seeds: list[int], quick: bool,
-             pr_png: Path | None = None, out: Path | None = None) -> list[dict]:
-    """Run ``methods`` on dataset ``p`` for each seed; rows for ``quality.csv`` (merged into
-    ``out`` as each one is done, so an interrupted run keeps what it finished)."""
+             pr_png: Path | None = None, out: Path | None = None,
+             scores: dict | None = None) -> list[dict]:
+    """Run ``methods`` on dataset ``p`` (one target) for each seed; rows for ``quality.csv``
+    (merged into ``out`` as each one is done). Test scores go into ``scores`` keyed by
+    ``(dataset, target, method, setting, seed)`` for the bootstrap."""
     from graphgnn.scores.rings import entity_links
 
-    links = entity_links(p.frames) if p.target == "User" else None
-    rows, curves = [], {}
+    links = entity_links(p.frames) if p.target == "User" and p.rings else None
+    y = np.nan_to_num(p.y[p.test]).astype(int)
+    rows, curves, type_rows = [], {}, []
     for m in methods:
         if not _available(m, p):
             _say(f"  {m.name} ({m.setting}): skipped, needs {m.needs} (target {p.target})")
@@ -121,23 +130,70 @@ def evaluate(p, methods: tuple[Method, ...], seeds: list[int], quick: bool,
                 _say(f"  {m.name} ({m.setting}) seed {seed} FAILED:\n{traceback.format_exc()}")
                 continue
             seconds = time.perf_counter() - t0
-            met = ranking(score[p.test], p.y[p.test])
-            rr = (ring_recall(links, p.keys, score, p.rings, p.test, p.y)
-                  if links is not None else float("nan"))
-            rows.append({"dataset": p.name, "method": m.name, "setting": m.setting,
-                         "seed": seed, **{k: _fmt(v) for k, v in met.items()},
-                         "ring_recall": _fmt(rr), "seconds": f"{seconds:.2f}"})
+            met = ranking(score[p.test], y)
+            ring = (ring_match(links, p.keys, score, p.rings, p.test, p.y)
+                    if links is not None else {})
+            key = {"dataset": p.name, "target": p.target, "method": m.name,
+                   "setting": m.setting, "seed": seed}
+            rows.append(key | {k: _fmt(v) for k, v in met.items()}
+                        | {k: _fmt(ring.get(k, float("nan"))) for k in RING}
+                        | {"seconds": f"{seconds:.2f}"})
+            for ft, tm in by_fraud_type(score[p.test], y, p.fraud_type[p.test]).items():
+                type_rows.append(key | {"fraud_type": ft, "positives": int(tm["positives"]),
+                                        "auprc": _fmt(tm["auprc"]),
+                                        "recall_at_1pct": _fmt(tm["recall_at_1pct"])})
+            if scores is not None:
+                scores[(p.name, p.target, m.name, m.setting, seed)] = score[p.test]
             if out is not None:
                 merge_rows(rows[-1:], out)
-            _say(f"  {m.name:<18} {m.setting:<12} seed {seed}: AUPRC {met['auprc']:.3f} "
-                 f"AUROC {met['auroc']:.3f} R@K {met['recall_at_k']:.3f} "
-                 f"P@100 {met['precision_at_100']:.3f} rings {rr:.2f} ({seconds:.1f}s)")
+            _say(f"  {p.target:<5} {m.name:<19} {m.setting:<12} seed {seed}: AUPRC "
+                 f"{met['auprc']:.3f} AUROC {met['auroc']:.3f} R@K {met['recall_at_k']:.3f} "
+                 f"R@1% {met['recall_at_1pct']:.3f} rings F1 "
+                 f"{ring.get('ring_f1', float('nan')):.2f} ({seconds:.1f}s)")
             if seed == seeds[0]:
                 curves[f"{m.name} ({m.setting[:5]})"] = score[p.test]
-    if pr_png is not None and curves:
-        curves = merge_curves(p.name, curves, p.y[p.test])
-        plot_pr(curves, p.y[p.test], p.name, pr_png)
+    if type_rows:
+        merge_rows(type_rows, TYPES_CSV, TYPE_COLUMNS,
+                   ("dataset", "target", "method", "setting", "seed", "fraud_type"))
+    if pr_png is not None and curves and y.sum():
+        curves = merge_curves(f"{p.name}_{p.target}", curves, y)
+        plot_pr(curves, y, f"{p.name} {p.target}", pr_png)
     return rows
+
+
+def bootstrap_rows(scores: dict, y_of: dict, reps: int = 1000) -> list[dict]:
+    """CI rows: each product method vs the best non-product, non-sanity supervised method
+    (by mean test AUPRC over the same datasets and seeds), per target."""
+    from graphgnn.model.metrics import average_precision
+
+    out = []
+    for target in sorted({k[1] for k in scores}):
+        keys = [k for k in scores if k[1] == target]
+        mean: dict[tuple, list[float]] = {}
+        for k in keys:
+            mean.setdefault((k[2], k[3]), []).append(
+                average_precision(scores[k], y_of[(k[0], k[1])]))
+        base = [(np.mean(v), mk) for mk, v in mean.items() if mk[1] == "supervised"
+                and mk[0] not in PRODUCT + SANITY + ("gbt_context",)]
+        if not base:
+            continue
+        best = max(base)[1]
+        for prod in PRODUCT:
+            pairs = []
+            for k in keys:
+                if (k[2], k[3]) != (prod, "supervised"):
+                    continue
+                other = next((scores[j] for j in keys if j[0] == k[0] and (j[2], j[3]) == best
+                              and (j[4] == k[4] or len([i for i in keys if i[0] == k[0] and
+                                                        (i[2], i[3]) == best]) == 1)), None)
+                if other is not None:
+                    pairs.append((scores[k], other, y_of[(k[0], k[1])], hash(k[0])))
+            if pairs:
+                point, lo, hi = paired_bootstrap(pairs, reps)
+                out.append({"target": target, "product": prod, "baseline": best[0],
+                            "pairs": len(pairs), "diff": _fmt(point), "ci_low": _fmt(lo),
+                            "ci_high": _fmt(hi)})
+    return out
 
 
 def merge_curves(dataset: str, curves: dict[str, np.ndarray], y: np.ndarray) -> dict:
@@ -188,37 +244,32 @@ def plot_pr(curves: dict[str, np.ndarray], y: np.ndarray, title: str, path: Path
 
 def run_quality(quick: bool = False, sizes: list[int] | None = None,
                 gen_seeds: list[int] | None = None, train_seeds: list[int] | None = None,
-                methods: list[str] | None = None, ieee: bool = True,
-                out: Path = QUALITY_CSV) -> list[dict]:
-    """Generate (or reuse) the datasets, run every method, write ``quality.csv`` as it goes."""
-    from experiments.data import prepare
+                methods: list[str] | None = None, ieee: bool = False,
+                out: Path = QUALITY_CSV, hard: bool = True) -> list[dict]:
+    """Generate (or reuse) the datasets, run every method on users and orders, write the CSVs."""
+    from experiments.data import prepare, retarget
 
     chosen = tuple(m for m in METHODS if not methods or m.name in methods)
     runs, seeds = plan(quick, sizes, gen_seeds, train_seeds)
     all_rows: list[dict] = []
+    scores: dict = {}
+    y_of: dict = {}
     for users, gen_seed in runs:
-        name = dataset_name(users, gen_seed)
-        p = prepare(generated(users, gen_seed), name=name)
-        _say(f"{name}: {len(p.keys):,} users, test {int(p.test.sum()):,} "
-             f"({int(np.nansum(p.y[p.test])):,} fraud), prepared in {p.seconds:.1f}s")
-        rows = evaluate(p, chosen, seeds, quick, RESULTS / f"pr_{name}.png", out)
-        all_rows += rows
-    if ieee and IEEE_DIR.is_dir() and IEEE_MAPPING.is_file():
-        try:
-            p = prepare(IEEE_DIR, IEEE_MAPPING, name="ieee-cis-subset")
-        except Exception as e:  # a pipeline bug on real data is a finding, not a crash
-            where = traceback.extract_tb(e.__traceback__)[-1]
-            msg = (f"IEEE-CIS subset not evaluated: preparing it failed with "
-                   f"{type(e).__name__}: {e} (at {Path(where.filename).name}:{where.lineno}, "
-                   f"in {where.name})")
-            _say(msg)
-            IEEE_STATUS.write_text(msg + "\n")
-            return all_rows
-        IEEE_STATUS.unlink(missing_ok=True)
-        _say(f"ieee-cis-subset: target {p.target}, {len(p.y):,} nodes, test "
-             f"{int(p.test.sum()):,} ({int(np.nansum(p.y[p.test])):,} fraud)")
-        rows = evaluate(p, chosen, seeds, quick, RESULTS / "pr_ieee-cis-subset.png", out)
-        all_rows += rows
-    elif ieee:
-        _say(f"IEEE-CIS subset not found at {IEEE_DIR}: skipped")
+        name = dataset_name(users, gen_seed, hard)
+        root = generated(users, gen_seed, hard)
+        p_user = prepare(root, name=name, maturity_days=MATURITY_DAYS)
+        for p in (p_user, retarget(p_user, "Order", root)):
+            y_of[(p.name, p.target)] = np.nan_to_num(p.y[p.test]).astype(int)
+            _say(f"{name} {p.target}: train {int(p.train.sum()):,} "
+                 f"({int(np.nansum(p.y[p.train])):,} reported), test {int(p.test.sum()):,} "
+                 f"({int(np.nansum(p.y[p.test])):,} fraud), prepared in {p_user.seconds:.1f}s")
+            all_rows += evaluate(p, chosen, seeds, quick,
+                                 RESULTS / f"pr_{name}_{p.target}.png", out, scores)
+    ci = bootstrap_rows(scores, y_of)
+    if ci:
+        merge_rows(ci, CI_CSV, ["target", "product", "baseline", "pairs", "diff", "ci_low",
+                                "ci_high"], ("target", "product"))
+        for r in ci:
+            _say(f"CI {r['target']}: {r['product']} - {r['baseline']} = {r['diff']} "
+                 f"[{r['ci_low']}, {r['ci_high']}] over {r['pairs']} runs")
     return all_rows

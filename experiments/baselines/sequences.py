@@ -41,13 +41,15 @@ def event_sequences(p, max_len: int = 64) -> Sequences:
     n = len(p.keys)
     if ev is None or not len(ev):
         return Sequences(torch.zeros(n, max_len, dtype=torch.long), torch.zeros(n, max_len), [])
-    ts = pd.to_numeric(ev["ts"], errors="coerce").astype("float64").to_numpy()
-    user = pd.Index(p.keys).get_indexer(ev["user_id"].astype(str))
-    etype = ev["event_type"].astype(str).fillna("unknown").to_numpy()
-    # each row sees its own snapshot's events only (point in time)
-    cut = p.row_time[np.maximum(user, 0)]
-    ok = (user >= 0) & np.isfinite(ts) & (ts <= cut)
-    user, ts, etype = user[ok], ts[ok], etype[ok]
+    # A user can be an example of several stages: join events to rows, and each row sees only
+    # the events up to its own snapshot time (point in time).
+    rows = pd.DataFrame({"row": np.arange(n), "key": p.keys.astype(str), "cut": p.row_time})
+    events = pd.DataFrame({"key": ev["user_id"].astype(str),
+                           "ts": pd.to_numeric(ev["ts"], errors="coerce").astype("float64"),
+                           "etype": ev["event_type"].astype(str).fillna("unknown")})
+    j = events.merge(rows, on="key")
+    j = j[np.isfinite(j["ts"]) & (j["ts"] <= j["cut"])]
+    user, ts, etype = j["row"].to_numpy(), j["ts"].to_numpy(), j["etype"].to_numpy()
     vocab = sorted(set(etype.tolist()))
     tok = pd.Index(vocab).get_indexer(etype) + 1
     order = np.lexsort((ts, user))

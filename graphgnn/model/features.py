@@ -9,7 +9,7 @@ order's row is the same whatever later snapshot it is read from.
 Columns of a node table beyond the schema's properties (the users' own typed attributes a
 mapping carries) become ``attr_*`` features without code changes: numbers as signed
 ``log1p``, booleans as 0/1, text as the share of nodes with the same value (rare values share
-one "other" bucket).
+one "other" bucket), times as their age in days at T.
 
 All work is vectorised (numpy/pandas group-bys, sorted searches); nothing loops per node.
 Counts and durations are ``log1p``-transformed; the normaliser in :mod:`graphgnn.model.hetero` then
@@ -155,9 +155,12 @@ def _attributes(g: GraphFrames, label: str) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for col in sorted(c for c in frame.columns if c not in known):
         values = frame[col]
-        name = f"{ATTR_PREFIX}{col}"
+        name = col if col.startswith(ATTR_PREFIX) else f"{ATTR_PREFIX}{col}"
         if pd.api.types.is_bool_dtype(values):
             out[name] = values.astype("float64").fillna(0.0).to_numpy()
+        elif pd.api.types.is_integer_dtype(values):  # time attributes: Int64 epoch ms
+            v = _num(values, np.nan)
+            out[f"{name}_age_days"] = np.nan_to_num((int(g.as_of or 0) - v) / DAY, nan=0.0)
         elif pd.api.types.is_numeric_dtype(values):
             v = _num(values, 0.0)
             out[name] = np.sign(v) * np.log1p(np.abs(v))

@@ -116,12 +116,11 @@ def _stage_examples(fs: feats.FeatureSet, dated: dict[str, pd.DataFrame], stage:
     for t in labels.LABELLED:
         keys = fs.frames.keys(t).astype(str).to_numpy()
         masks[t], y[t] = split.temporal_examples(
-            fs.first_times[t], keys, dated.get(t), stage, t1, t2, as_of, maturity_ms, neg[t])
+            fs.times[t], keys, dated.get(t), stage, t1, t2, as_of, maturity_ms, neg[t])
     yd = _derived(fs, np.where(masks["User"], y["User"], np.nan))
     for t, v in yd.items():
-        first = fs.first_times[t]
-        window = {"train": first <= t1, "val": (first > t1) & (first <= t2),
-                  "test": first > t2}[stage]
+        last = fs.times[t]
+        window = {"train": last <= t1, "val": last > t1, "test": last > t2}[stage]
         y[t], masks[t] = v, window & ~np.isnan(v)
     return y, masks
 

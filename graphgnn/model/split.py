@@ -1,9 +1,11 @@
 """Which (entity, timestamp) examples each stage uses, and the label each may see.
 
-Temporal split (the default; RelBench's protocol): cut times T1 < T2 are quantiles of the
-entities' first activity. An entity is a *training* example read from the snapshot at T1 when it
-first appeared by T1, a *validation* example read at T2 when it appeared in (T1, T2], a *test*
-example read at the end when it appeared after T2 (orders appear at their own time).
+Temporal split (the default; RelBench's (entity, timestamp) protocol): cut times T1 < T2 are
+quantiles of the entities' first activity. *Training* examples are the entities present in the
+snapshot at T1; *validation* examples the entities active in (T1, T2], read at T2; *test*
+examples those active after T2, read at the end — an order is active once, at its own time, a
+user in every window it acts in (a long-standing account taken over after T2 is a test
+example). An entity already reported when a window opens is not an example of it.
 
 Labels, by stage:
 
@@ -77,24 +79,33 @@ def _labels_at(dated: pd.DataFrame | None, keys: np.ndarray, t: int | None,
     return obs.astype(np.float32)
 
 
-def temporal_examples(first: np.ndarray, keys: np.ndarray, dated: pd.DataFrame | None,
+def temporal_examples(last: np.ndarray, keys: np.ndarray, dated: pd.DataFrame | None,
                       stage: str, t1: int, t2: int, as_of: int, maturity_ms: int,
                       negatives_explicit: bool) -> tuple[np.ndarray, np.ndarray]:
-    """``(mask, y)`` of one stage for the rows of its snapshot (``first``: first activity)."""
+    """``(mask, y)`` of one stage over the rows of its snapshot.
+
+    Args:
+        last: each row's latest activity at or before the snapshot time (an order's: its own
+            time), from that snapshot's features.
+        keys: node keys of the rows. dated: the label sources of this type.
+        stage: ``train``, ``val`` or ``test``. t1, t2, as_of: the cut times.
+        maturity_ms: an unreported row counts as legit in training only when its latest
+            activity is at least this old at T1 (a recent one may still be reported).
+        negatives_explicit: the sources state legit cases (then unreported = unknown).
+    """
     if stage == "train":
-        mask = first <= t1
+        mask = np.ones(len(keys), dtype=bool)
         y = _labels_at(dated, keys, t1)
         if not negatives_explicit:
             unreported = np.isnan(y)
-            y = np.where(unreported & (first <= t1 - maturity_ms), 0.0, y).astype(np.float32)
-    elif stage == "val":
-        mask = (first > t1) & (first <= t2)
-        y = _labels_at(dated, keys, as_of)
-        if not negatives_explicit:
-            y = np.nan_to_num(y, nan=0.0)
+            y = np.where(unreported & (last <= t1 - maturity_ms), 0.0, y).astype(np.float32)
     else:
-        mask = first > t2
-        y = _labels_at(dated, keys, as_of, clean=True)
+        start = t1 if stage == "val" else t2
+        # Active in the stage's window and not already reported when it opened: a detection
+        # still to be made (a user reported by then is known, not found).
+        reported = _labels_at(dated, keys, start) == 1
+        mask = (last > start) & ~reported
+        y = _labels_at(dated, keys, as_of, clean=stage == "test")
         if not negatives_explicit:
             y = np.nan_to_num(y, nan=0.0)
     y = np.where(mask, y, np.nan).astype(np.float32)

@@ -56,14 +56,17 @@ def test_each_stage_reads_its_own_snapshot(dm):
             assert bool((s.time <= cut).all())
             others = [m for m in ("train_mask", "val_mask", "test_mask") if m != f"{stage}_mask"]
             assert not any(bool(s[m].any()) for m in others)  # one stage's examples per graph
-        lo, hi = {"train": (None, t1), "val": (t1, t2), "test": (t2, None)}[stage]
+        start = {"train": None, "val": t1, "test": t2}[stage]
         for t in ("User", "Order"):
             s = data[t]
             m = s[f"{stage}_mask"]
             assert int((s.y[m] == 1).sum()) > 0, (stage, t)
-            first = s.first_time[m]
-            assert lo is None or bool((first > lo).all())
-            assert hi is None or bool((first <= hi).all())
+            # validation / test examples are the ones active in their window
+            assert start is None or bool((s.time[m] > start).all())
+        # an order is an example once: of the stage its own time falls in
+        orders = data["Order"]
+        t_o = orders.time[orders[f"{stage}_mask"]]
+        assert start is None or bool((t_o > start).all())
 
 
 def test_training_labels_are_those_known_by_t1(dm, generated_dir):

@@ -28,7 +28,7 @@ def _move_after(frames, user: str, t1: int, shift: int):
     o = f.nodes["Order"]
     late = o["order_id"].isin(orders) & (o["created_at"].astype("int64") > t1)
     o.loc[late, "created_at"] = o.loc[late, "created_at"].astype("int64") + shift
-    for rel_type, frame in f.rels.items():
+    for frame in f.rels.values():
         col = "first_seen" if "first_seen" in frame else "created_at"
         if col not in frame or not len(frame):
             continue
