@@ -198,6 +198,10 @@ SCORING_PROPERTIES = (
     # investigators' verdicts, ring case status and the (:Verdict) audit trail
     "verdict_by", "verdict_note", "case_status", "case_status_at", "case_status_by",
     "entity", "entity_id", "previous", "by", "note", "at",
+    # change tracking by ingestion, the rescoring lease, meaning changes, alerts, drift
+    "ingest_seq", "times", "seq", "last", "host", "pid", "fence", "heartbeat_at", "reason",
+    "settings", "reference", "alerted_new_at", "alerted_size", "alerted_score_at",
+    "rings_new", "rings_grown", "rings_closed", "drift_alert",
 )
 
 # Labels and types written by scoring (DESIGN §3); part of the whitelist too.
@@ -205,7 +209,8 @@ SCORING_LABELS = ("Flagged", "FraudRing", "ScoringRun", "RescoreLock", "Verdict"
 SCORING_RELATIONSHIPS = ("MEMBER_OF",)
 # Labels the build writes about the graph itself: the declared attributes' kinds
 # (graph_build.attributes), one node keyed by name.
-META_LABELS = ("GraphSchema",)
+# IngestRun: one node per build (its ingest sequence number) plus the sequence counter.
+META_LABELS = ("GraphSchema", "IngestRun")
 SCORED_LABELS: tuple[str, ...] = tuple(n.label for n in NODES.values() if n.scored)
 
 # Every label with a unique key: graph nodes plus the ones scoring writes.
@@ -215,6 +220,7 @@ KEYED_LABELS: dict[str, str] = {
     "ScoringRun": "run_id",
     "RescoreLock": "name",
     "GraphSchema": "name",
+    "IngestRun": "name",
 }
 
 # Entities that can carry investigator verdicts / ground-truth labels.
