@@ -59,7 +59,7 @@ def serves_folder(pid: int, home: Path) -> bool:
     return pid_alive(pid) and _proc_cwd(pid) in (home, home / "db")
 
 
-def _pids_holding(path: Path) -> list[int]:
+def pids_holding(path: Path) -> list[int]:
     """Processes with ``path`` open (scan of /proc; used only when the lock file's text is lost)."""
     target = str(path)
     found = []
@@ -118,5 +118,5 @@ class LifeLock:
             pid = int(data["pid"])
             if pid_alive(pid):
                 return Holder(pid, data.get("unix_socket"), data.get("port"))
-        pids = _pids_holding(self.path)
+        pids = pids_holding(self.path)
         return Holder(pids[0] if pids else None)
