@@ -1,0 +1,160 @@
+"""``fraudring serve`` under load: concurrent clients scoring orders against the embedded store.
+
+Generates and builds a graph (``--users``), trains a quick demo-config model, runs one batch
+scoring pass (the reference: its cost per scored node, and the score distribution percentiles
+are ranked in), then starts the real app under uvicorn on 127.0.0.1 and sends ``--clients``
+concurrent clients x ``--requests`` hypothetical orders each (httpx, asyncio). Prints latency
+p50/p95/p99, requests/s, errors and RSS before/after; writes rows to ``results/perf.csv``.
+
+    python -m experiments.bench_serve --users 20000 --clients 8 --requests 250
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+
+from experiments.perf import perf_row, print_table, record
+
+CONFIG = Path(__file__).resolve().parents[1] / "configs" / "demo.yaml"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _prepare(work: Path, users: int, seed: int):
+    from graph_build.build import build
+    from graph_build.generate import generate
+    from graph_build.stores.falkor import FalkorStore
+    from graphgnn.cli.train import run_lightning_cli
+    from graphgnn.model.checkpoint import load_scorer
+
+    generate(work / "data", users=users, seed=seed)
+    store = FalkorStore(work / "store")
+    build(work / "data", store, log=lambda _m: None)
+    run_lightning_cli(["fit", "--config", str(CONFIG), "--data.source=tables",
+                       f"--data.data_dir={work / 'data'}", f"--data.cache_dir={work}/cache",
+                       f"--trainer.default_root_dir={work}/runs", "--trainer.max_epochs=2",
+                       "--model.hidden=16"])
+    return store, load_scorer(work / "runs" / "latest.ckpt")
+
+
+def _bodies(store, n: int, seed: int) -> list[dict]:
+    """Hypothetical orders of existing users on their own devices, at the graph's end."""
+    rows = store.read("MATCH (u:User)-[:USED_DEVICE]->(d:Device) RETURN u.user_id AS u, "
+                      "d.device_id AS d LIMIT 20000")
+    products = [r["p"] for r in store.read("MATCH (p:Product) RETURN p.product_id AS p")]
+    latest = int(store.read("MATCH (o:Order) RETURN max(o.created_at) AS t")[0]["t"])
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        r = rows[int(rng.integers(len(rows)))]
+        out.append({"order_id": f"bench-{i}", "user_id": r["u"], "created_at": latest,
+                    "amount": float(np.round(rng.uniform(5, 500), 2)), "device_id": r["d"],
+                    "ip": f"198.51.100.{int(rng.integers(1, 255))}",
+                    "items": [{"product_id": products[int(rng.integers(len(products)))],
+                               "quantity": 1}]})
+    return out
+
+
+async def _client(base: str, bodies: list[dict], lat: list[float], errors: list[str]):
+    import httpx
+
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        for body in bodies:
+            t = time.perf_counter()
+            try:
+                r = await http.post("/v1/score/order", json=body)
+                if r.status_code != 200:
+                    errors.append(f"{r.status_code}: {r.text[:100]}")
+            except Exception as e:  # noqa: BLE001 - a benchmark counts every failure
+                errors.append(repr(e))
+            lat.append(time.perf_counter() - t)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--users", type=int, default=20_000)
+    p.add_argument("--clients", type=int, default=8)
+    p.add_argument("--requests", type=int, default=250, help="per client")
+    p.add_argument("--seed", type=int, default=11)
+    p.add_argument("--work", type=Path, default=None)
+    args = p.parse_args(argv)
+
+    import torch
+    import uvicorn
+
+    from graph_build.export import export_frames
+    from graphgnn.api.app import create_app
+    from graphgnn.api.settings import ServeSettings
+    from graphgnn.scores.scoring import run_scoring
+
+    torch.set_num_threads(1)  # as `fraudring serve` runs: requests in parallel, not ops
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench_serve_"))
+    store, scorer = _prepare(work, args.users, args.seed)
+    t = time.perf_counter()
+    frames = export_frames(store)
+    result = run_scoring(store, scorer, frames=frames, rings=False)
+    batch_s = time.perf_counter() - t
+    per_node_ms = 1000 * batch_s / max(result.nodes_in_graph, 1)
+
+    port = _free_port()
+    app = create_app(ServeSettings(port=port), store=store, scorer=scorer)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
+                                           log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    proc = psutil.Process(os.getpid())
+    bodies = _bodies(store, args.clients * args.requests, args.seed)
+    base = f"http://127.0.0.1:{port}"
+    asyncio.run(_client(base, bodies[:5], [], []))  # warm-up
+    rss0 = proc.memory_info().rss / 2**20
+    lat: list[float] = []
+    errors: list[str] = []
+
+    async def run_all():
+        n = args.requests
+        await asyncio.gather(*(_client(base, bodies[i * n:(i + 1) * n], lat, errors)
+                               for i in range(args.clients)))
+
+    t = time.perf_counter()
+    asyncio.run(run_all())
+    wall = time.perf_counter() - t
+    rss1 = proc.memory_info().rss / 2**20
+    server.should_exit = True
+    thread.join(timeout=10)
+    ms = np.array(lat) * 1000
+    p50, p95, p99 = (float(np.percentile(ms, q)) for q in (50, 95, 99))
+    tag = f"serve {args.users // 1000}k users {args.clients}x{args.requests}"
+    rows = [perf_row(f"{tag}: p50 latency vs batch per node", p50, per_node_ms, "ms"),
+            perf_row(f"{tag}: p95 latency", p95, None, "ms"),
+            perf_row(f"{tag}: p99 latency", p99, None, "ms"),
+            perf_row(f"{tag}: requests/s", len(lat) / wall, None, "req/s"),
+            perf_row(f"{tag}: errors", float(len(errors)), None, "count"),
+            perf_row(f"{tag}: RSS after vs before", rss1, rss0, "MiB"),
+            perf_row(f"{tag}: batch pass (export+score+write)", batch_s, None, "s")]
+    record(rows)
+    print_table(rows)
+    if errors:
+        print("first errors:", errors[:3])
+    store.close()
+    store.server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
