@@ -71,14 +71,15 @@ class ScoreWriter(BasePredictionWriter):
                                        "anomaly_pct": percentiles(scores)}))
         frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
             columns=["label", "key", "anomaly_score", "anomaly_pct"])
+        if not trainer.is_global_zero:
+            return  # every rank predicted every node (see DataModule._loader); one writes
         out = Path(self.out or Path(trainer.default_root_dir) / "predictions.parquet")
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix == ".csv":
             frame.to_csv(out, index=False)
         else:
             frame.to_parquet(out, index=False)
-        if trainer.is_global_zero:
-            print(f"predictions: {len(frame):,} scored nodes -> {out}", file=sys.stderr)
+        print(f"predictions: {len(frame):,} scored nodes -> {out}", file=sys.stderr)
 
 
 class FraudCLI(LightningCLI):
@@ -105,13 +106,15 @@ class FraudCLI(LightningCLI):
         best = cb.best_model_path if cb is not None and cb.best_model_path else None
         if best is None and not trainer.fast_dev_run and cb is not None and cb.last_model_path:
             best = cb.last_model_path
-        if trainer.is_global_zero and best is None and not trainer.fast_dev_run:
+        if best is None and not trainer.fast_dev_run:
+            # Every rank calls save_checkpoint (a collective under DDP); rank 0 writes the file.
             best = str(Path(trainer.default_root_dir) / "final.ckpt")
             trainer.save_checkpoint(best)
         metrics = {}
         for stage, run in (("val", trainer.validate), ("test", trainer.test)):
             run(model, datamodule=dm, ckpt_path=best, verbose=False)
             metrics[stage] = model.last_metrics.get(stage, {})
+        log_dir = trainer.log_dir  # a collective under DDP: every rank asks
         if not trainer.is_global_zero:
             return
         print(format_metrics(metrics), flush=True)
@@ -120,8 +123,8 @@ class FraudCLI(LightningCLI):
             latest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(best, latest)
             print(f"checkpoint: {best}\nlatest: {latest}", file=sys.stderr)
-        if trainer.log_dir:
-            print(f"run folder: {trainer.log_dir}", file=sys.stderr)
+        if log_dir:
+            print(f"run folder: {log_dir}", file=sys.stderr)
 
 
 def run_lightning_cli(args: list[str]) -> None:

@@ -230,8 +230,11 @@ class DataModule(L.LightningDataModule):
             seeds[t] = m.nonzero().view(-1)
         sampler = TemporalNeighborSampler(data, self.num_neighbors, self.hparams.sampling,
                                           self.hparams.seed)
+        # Training seeds are sharded across DDP ranks; evaluation and prediction run every
+        # seed on every rank, so metrics (and early stopping on them) agree on all ranks.
+        whole = {} if mask == "train_mask" else {"rank": 0, "world_size": 1}
         batches = SeedBatches(sampler, seeds, self.hparams.batch_size, shuffle,
-                              seed=self.hparams.seed)
+                              seed=self.hparams.seed, **whole)
         return torch.utils.data.DataLoader(batches, batch_size=None, collate_fn=_one,
                                            num_workers=self.hparams.num_workers)
 

@@ -143,9 +143,13 @@ class System(Objectives, Selection, L.LightningModule):
             with torch.no_grad():
                 self._calibrated(fe, se, batch, update=True)
             loss = unsup if loss is None else loss + unsup
-        if loss is None:
-            return None  # no labelled seed in this sampled batch
-        self.log("train_loss", loss, prog_bar=True, batch_size=1)
+        # Every parameter takes part in every step's graph, with weight zero where this batch
+        # does not use it (a head whose type has no labelled seed, an edge type absent from a
+        # sampled subgraph, a batch with no labelled seed at all). DDP then reduces the same
+        # gradients on every rank: no unused parameters, no rank that skips a step.
+        touch = sum(p.sum() for p in self.parameters()) * 0.0
+        loss = touch if loss is None else loss + touch
+        self.log("train_loss", loss, prog_bar=True, batch_size=1, sync_dist=True)
         return loss
 
     # -- evaluation --------------------------------------------------------------------------

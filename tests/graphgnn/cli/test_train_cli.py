@@ -141,3 +141,23 @@ def test_gpu_config_trains_in_bf16_on_the_gpu(generated_dir, tmp_path, capsys):
     assert "test  User" in capsys.readouterr().out
     ckpt = torch.load(tmp_path / "runs" / "latest.ckpt", map_location="cpu", weights_only=True)
     assert ckpt["fraudring"]["model_version"]
+
+
+@pytest.mark.slow
+def test_ddp_on_two_cpu_processes_fits_tests_and_checkpoints(generated_dir, tmp_path):
+    """The path to more than one machine: DDP (gloo) with 2 CPU processes, sampled subgraphs."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "runs"
+    proc = subprocess.run(
+        [sys.executable, "-m", "graphgnn.cli.main", "train", "fit", "--config", CONFIG,
+         "--data.source=tables", f"--data.data_dir={generated_dir}",
+         f"--data.cache_dir={tmp_path}/c", "--data.mode=minibatch",
+         "--trainer.strategy=ddp", "--trainer.devices=2", "--trainer.accelerator=cpu",
+         "--trainer.max_epochs=2", f"--trainer.default_root_dir={root}", "--model.hidden=8"],
+        capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "test  User" in proc.stdout
+    ckpt = torch.load(root / "latest.ckpt", map_location="cpu", weights_only=True)
+    assert ckpt["fraudring"]["model_version"]
