@@ -39,6 +39,9 @@ TYPE_COLUMNS = ["dataset", "target", "method", "setting", "seed", "fraud_type", 
                 "auprc", "recall_at_1pct"]
 CI_CSV = RESULTS / "quality_ci.csv"
 MATURITY_DAYS = 14.0
+# Six months of activity: with labels arriving ~30 days late, a 90-day window leaves a handful
+# of reports known by T1; 180 days leave enough to learn from.
+HARD_DAYS = 180
 DATA_CACHE = ROOT / ".fraudring" / "experiments" / "data"
 IEEE_DIR = ROOT.parent / "shared" / "data" / "ieee_cis_subset"
 IEEE_MAPPING = ROOT / "configs" / "mappings" / "ieee_cis.yaml"
@@ -72,10 +75,10 @@ def generated(users: int, gen_seed: int, hard: bool = True) -> Path:
     """The generated folder (cached under ``.fraudring/experiments/data``)."""
     from graph_build.generate import generate
 
-    out = DATA_CACHE / f"{'hard-' if hard else ''}u{users}-s{gen_seed}"
+    out = DATA_CACHE / f"{'hard-' if hard else ''}u{users}-s{gen_seed}-d{HARD_DAYS}"
     if not (out / "truth" / "users.csv").is_file():
         _say(f"generate {users:,} users, seed {gen_seed}{' (hard)' if hard else ''} -> {out}")
-        generate(out, users=users, seed=gen_seed, hard=hard)
+        generate(out, users=users, seed=gen_seed, days=HARD_DAYS, hard=hard)
     return out
 
 

@@ -95,7 +95,20 @@ def gnn_scores(p, seed: int, objective: str = "supervised", max_epochs: int = 20
                             callbacks=callbacks, log_every_n_steps=1)
     trainer.fit(system, datamodule=dm)  # on_fit_end: per-type weights (and the trees)
     system.eval()
+    if any(k[0] != id(p.pg) for k in _MEMO):
+        _MEMO.clear()  # keep one graph's scores only
+    _MEMO[memo] = _score_all(system, p)
+    if head == "hybrid":  # the same training's GNN heads are the "gnn" method's scores
+        trees, system.trees = system.trees, {}
+        _MEMO[memo[:5] + ("sage",) + memo[6:]] = _score_all(system, p)
+        system.trees = trees
+    return _MEMO[memo][p.target]
+
+
+def _score_all(system, p) -> dict[str, np.ndarray]:
+    """Scores of the stacked rows of User and Order from one trained system."""
     from experiments.data import stack
+    from graphgnn.model.split import STAGES
 
     by_stage = {}
     with torch.no_grad():
@@ -105,6 +118,4 @@ def gnn_scores(p, seed: int, objective: str = "supervised", max_epochs: int = 20
     for t in ("User", "Order"):
         rows = stack(p.pg, t)["rows"] if t != p.target else p.rows
         result[t] = np.concatenate([by_stage[s][t].float().numpy()[rows[s]] for s in STAGES])
-    _MEMO.clear()  # keep one graph's scores only
-    _MEMO[memo] = result
-    return result[p.target]
+    return result

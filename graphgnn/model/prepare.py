@@ -143,9 +143,9 @@ def prepare_graph(frames: GraphFrames, dated: dict[str, pd.DataFrame], split_kin
     as_of = end.as_of
     neg = {t: labels.explicit_negatives(dated, t) for t in labels.LABELLED}
     if split_kind == "temporal":
-        # Cut on the users' first activity, or on orders when only orders are labelled.
-        by = "User" if "User" in dated else "Order"
-        t1, t2 = split.split_times(end.first_times[by], val_frac, test_frac)
+        # Cut on the volume of activity: T1 / T2 are quantiles of the order times (a user's
+        # first activity says little when accounts are years old).
+        t1, t2 = split.split_times(end.first_times["Order"], val_frac, test_frac)
         known = labels.known_by(dated, t1)
         fs = {"train": snapshot(frames, t1, known), "val": snapshot(frames, t2, known),
               "test": add_context(end, known)}

@@ -1,7 +1,7 @@
 """Which (entity, timestamp) examples each stage uses, and the label each may see.
 
 Temporal split (the default; RelBench's (entity, timestamp) protocol): cut times T1 < T2 are
-quantiles of the entities' first activity. *Training* examples are the entities present in the
+quantiles of the order times (of the volume of activity). *Training* examples are the entities present in the
 snapshot at T1; *validation* examples the entities active in (T1, T2], read at T2; *test*
 examples those active after T2, read at the end — an order is active once, at its own time, a
 user in every window it acts in (a long-standing account taken over after T2 is a test

@@ -1,0 +1,53 @@
+"""The hybrid head: trained by ``train fit``, both parts in one checkpoint, scored by the Scorer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from model_data import frames_of
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def trained(generated_dir, tmp_path_factory):
+    from graphgnn.cli.train import run_lightning_cli
+
+    root = tmp_path_factory.mktemp("hybrid")
+    run_lightning_cli(["fit", "--config", str(ROOT / "configs" / "hybrid.yaml"),
+                       "--data.source=tables", f"--data.data_dir={generated_dir}",
+                       "--data.cache_dir=null", f"--trainer.default_root_dir={root}",
+                       "--trainer.max_epochs=3", "--model.hidden=8"])
+    return root / "latest.ckpt"
+
+
+def test_checkpoint_holds_trees_and_each_types_weights(trained):
+    ckpt = torch.load(trained, weights_only=True)  # no pickle: tensors, strings, numbers
+    meta = ckpt["fraudring"]
+    assert meta["head"] == "hybrid" and meta["model_version"].startswith("hybrid-")
+    assert set(meta["trees"]) == {"User", "Order"}
+    assert all(t.startswith("tree") for t in meta["trees"].values())  # LightGBM text models
+    assert set(ckpt["fraudring_states"]) == {"User", "Order"}
+    assert meta["known_labels"]["User"]  # the label-aware features' training labels travel
+
+
+def test_scorer_scores_with_the_trees(trained, generated_dir):
+    from graphgnn.model.checkpoint import load_scorer
+
+    scorer = load_scorer(trained)
+    assert set(scorer.system.trees) == {"User", "Order"}
+    frames = frames_of(generated_dir)
+    out = scorer.score(frames)
+    for t in ("User", "Order", "Device", "IP"):
+        s = out[t]["anomaly_score"].to_numpy()
+        assert len(s) == frames.node_count(t) and np.isfinite(s).all()
+        assert s.min() >= 0 and s.max() <= 1
+    assert out["User"]["anomaly_score"].std() > 0
+    # the trees, not the GNN heads, score users: dropping them changes the scores
+    trees, scorer.system.trees = scorer.system.trees, {}
+    plain = scorer.score(frames)["User"]["anomaly_score"].to_numpy()
+    scorer.system.trees = trees
+    assert not np.allclose(plain, out["User"]["anomaly_score"].to_numpy())
