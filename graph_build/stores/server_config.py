@@ -17,7 +17,11 @@ from pathlib import Path
 #: machine): build 78.3 s with ``always`` vs 77.0 s with ``everysec`` (+2 %: a build batches
 #: 10k rows a statement, so fsyncs are few); one verdict write 2.25 ms vs 0.53 ms (one fsync
 #: each); restart after the build 2.4 s (it loads the snapshot base). At 20k users: build
-#: 8.4 s vs 8.1 s, verdict 0.25 ms vs 0.12 ms, restart 0.36 s.
+#: 8.4 s vs 8.1 s, verdict 0.25 ms vs 0.12 ms, restart 0.36 s. Re-measured with
+#: ``experiments/bench_durability.py`` (20k users, the settings alternating, medians of 2
+#: rounds) while other jobs loaded the machine: build ×1.43 (20.8 s vs 14.5 s), verdict
+#: 3.96 ms vs 0.12 ms, restart ×0.92 (1.34 s vs 1.45 s): an fsync waits for the disk, which
+#: costs most when other processes write too. Restart does not depend on the setting.
 #: ``FRAUDRING_APPENDFSYNC=everysec`` trades that safety for speed, explicitly.
 DEFAULT_APPENDFSYNC = "always"
 APPENDFSYNC_CHOICES = ("always", "everysec")
