@@ -7,7 +7,7 @@ are int64 epoch milliseconds (missing values are ``pd.NA``). ``rels[type]`` has 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -53,6 +53,37 @@ class GraphFrames:
         if frame is None:
             return pd.Series([], dtype="string", name=key)
         return frame[key]
+
+
+def canonical_order(frames: GraphFrames) -> GraphFrames:
+    """The same graph with rows in one order whatever the source: nodes by key, relationships
+    by their endpoints and then their other sortable columns.
+
+    Stores return rows in their own orders (FalkorDB and Neo4j differ; a subgraph read for one
+    request differs from a full export); computations that cap or break ties by position must
+    see one order, so that the same graph always gives the same result.
+    """
+    nodes = {label: _sorted(frame, [schema.node(label).key])
+             for label, frame in frames.nodes.items()}
+    rels = {t: _sorted(frame, ["src", "dst", *(c for c in frame.columns
+                                               if c not in ("src", "dst"))])
+            for t, frame in frames.rels.items()}
+    return replace(frames, nodes=nodes, rels=rels)
+
+
+def _sorted(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    # Columns of lists (observation times) cannot be compared; they never decide an order.
+    usable = [c for c in columns if c in frame and not _holds_lists(frame[c])]
+    if len(frame) < 2 or not usable:
+        return frame.reset_index(drop=True)
+    return frame.sort_values(usable, kind="stable", ignore_index=True)
+
+
+def _holds_lists(column: pd.Series) -> bool:
+    if column.dtype != object:
+        return False
+    first = column.dropna()
+    return len(first) > 0 and not isinstance(first.iloc[0], str)
 
 
 def empty_node_frame(label: str) -> pd.DataFrame:

@@ -31,7 +31,7 @@ import torch
 
 from graph_build import schema
 from graph_build.errors import FraudringError
-from graph_build.frames import GraphFrames
+from graph_build.frames import GraphFrames, canonical_order
 from graphgnn.model import features as feats
 from graphgnn.model.hetero import SCORED_TYPES, Normaliser, build_hetero, normalise
 from graphgnn.model.prepare import known_from_json, snapshot
@@ -104,6 +104,9 @@ class Scorer:
             (z-scores, named as ``feature_names[label]``) for explanations; one row per node of
             that label present at ``as_of``.
         """
+        # One row order whatever the source (a store's export, a request's subgraph, tables):
+        # the same graph must always give the same scores.
+        frames = canonical_order(frames)
         fs = snapshot(frames, as_of, known_from_json(self.meta.get("known_labels")))
         align_attributes(fs, self.feature_names)
         if fs.names != self.feature_names:
