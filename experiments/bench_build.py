@@ -40,7 +40,8 @@ def bench(users: int, seed: int, work: Path) -> list[dict]:
     from graph_build.export import export_frames
     from graph_build.generate import generate
     from graph_build.to_graph import tables_to_frames
-    from graph_build.build import build, check_input, write_plan
+    from graph_build.build import build, check_input
+    from graph_build.write_plan import write_plan
     from graph_build.stores.falkor import FalkorStore
 
     data = work / f"gen_{users}_{seed}"

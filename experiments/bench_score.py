@@ -60,7 +60,7 @@ def touch_users(store, fraction: float, now: int, seed: int = 0) -> int:
     """
     import random
 
-    from graph_build.build import begin_ingest, finish_ingest
+    from graph_build.ingest import begin_ingest, finish_ingest
 
     seq = begin_ingest(store)
     keys = [r["k"] for r in store.read("MATCH (u:User) RETURN u.user_id AS k")]

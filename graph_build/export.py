@@ -66,7 +66,7 @@ def export_frames(
         progress: called with the number of rows of each page.
         since: only what came into being after this epoch ms (timeless nodes included) — the
             delta to add to an earlier export with :func:`merge_frames`.
-        changed_after: an ingest position (:func:`graph_build.build.begin_ingest`): only
+        changed_after: an ingest position (:func:`graph_build.ingest.begin_ingest`): only
             what builds after it created or changed (late and backfilled rows included). With
             ``since`` too, rows matching either are returned.
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from graph_build.build import begin_ingest, finish_ingest, write_plan
+from graph_build.ingest import begin_ingest, finish_ingest
+from graph_build.write_plan import write_plan
 from graph_build.errors import ValidationError
 from graph_build.frames import GraphFrames
 from graph_build.stores.base import GraphStore

@@ -1,7 +1,7 @@
 """Where the graph stands: its ingest position (the rescoring watermark) and its latest event.
 
 Every build takes the next ingest sequence number and stamps it on each node and relationship it
-creates or changes (``ingest_seq``; :func:`graph_build.build.begin_ingest`). Rescoring records
+creates or changes (``ingest_seq``; :func:`graph_build.ingest.begin_ingest`). Rescoring records
 the position it has seen and next time reads what came after — by ingestion, so a late or
 backfilled row (an event older than the last run) is rescored like any other.
 """

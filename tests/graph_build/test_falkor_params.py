@@ -41,7 +41,8 @@ def test_write_rows_with_hostile_keys_creates_exactly_those_nodes(empty_store):
     from graph_build import cypher
 
     query = cypher.render("build/merge_nodes", label="User")
-    empty_store.write_rows(query, [{"key": v, "props": {"country": v}} for v in TRICKY])
+    empty_store.write_rows(query, [{"key": v, "props": {"country": v}} for v in TRICKY],
+                           params={"seq": 1})
     got = empty_store.read("MATCH (u:User) RETURN u.user_id AS id, u.country AS c")
     assert sorted(r["id"] for r in got) == sorted(TRICKY)
     assert all(r["id"] == r["c"] for r in got)

@@ -101,7 +101,7 @@ def test_wrong_encoding_names_the_line(tmp_path):
 
 
 def test_lenient_cascades_to_dependent_rows(tmp_path):
-    from graph_build.build import read_input
+    from graph_build.read import read_input
 
     folder = _folder(tmp_path, users=USERS.replace("u1,2026-01-01T00:00:00Z", "u1,garbage"))
     result = validate_tables(read_input(folder), lenient=True)
