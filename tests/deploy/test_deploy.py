@@ -97,3 +97,15 @@ def test_crontab_has_mailto_reads_the_password_from_a_file_and_valid_schedules()
         assert "%" not in command  # cron turns % into newlines
         assert 'NEO4J_PASSWORD="$(cat /etc/fraudring/neo4j-password)"' in command
         assert "fraudring rescore --once" in command
+
+
+def test_docker_compose_serves_against_its_neo4j():
+    import yaml
+
+    compose = yaml.safe_load((Path(__file__).resolve().parents[2] / "docker-compose.yml")
+                             .read_text())
+    serve = compose["services"]["serve"]
+    assert "fraudring serve" in serve["command"] and "--token-file" in serve["command"]
+    assert serve["depends_on"]["neo4j"]["condition"] == "service_healthy"
+    assert all(p.startswith("127.0.0.1:") for p in serve["ports"])
+    assert (Path(__file__).resolve().parents[2] / serve["build"]["dockerfile"]).is_file()
