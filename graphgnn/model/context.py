@@ -101,8 +101,10 @@ def _user_context(fs: FeatureSet, known: Known | None) -> dict[str, np.ndarray]:
     f["co_labelled"] = np.bincount(a, weights=labelled[b], minlength=n)
     f["co_fraud_share"] = f["co_fraud"] / np.maximum(f["co_users"], 1)
     f["co_fraud_of_labelled_share"] = f["co_fraud"] / np.maximum(f["co_labelled"], 1)
-    # Two hops over the co-user relation: how many known frauds my co-users are tied to.
-    f["co2_fraud"] = np.bincount(a, weights=f["co_fraud"][b], minlength=n)
+    # Two hops over the co-user relation: how many known frauds my co-users are tied to, my
+    # own label taken out (it would come back through every co-user).
+    f["co2_fraud"] = np.bincount(a, weights=f["co_fraud"][b], minlength=n) \
+        - f["co_users"] * fraud
     base = fs.tables["User"]
     names = [c for c in base.columns if c != schema.node("User").key]
     x = torch.from_numpy(np.array(base[names].to_numpy(np.float32), copy=True))

@@ -66,6 +66,8 @@ class DataModule(L.LightningDataModule):
         test_frac: share of examples in test.
         maturity_days: an unreported entity counts as legit in training only once it is this
             old at T1 (labels arrive late).
+        label_window_days: training examples are the entities not yet reported at
+            T1 - this window (the earlier reports feed the label-aware features).
         use_verdicts: also read investigators' verdicts from the store as labels.
         mode: ``full`` (whole graph per step) or ``minibatch`` (sampled subgraphs).
         batch_size: seeds per mini-batch.
@@ -88,6 +90,7 @@ class DataModule(L.LightningDataModule):
         val_frac: float = 0.2,
         test_frac: float = 0.2,
         maturity_days: float = 0.0,
+        label_window_days: float = 30.0,
         use_verdicts: bool = True,
         mode: Literal["full", "minibatch"] = "full",
         batch_size: int = 1024,
@@ -123,7 +126,8 @@ class DataModule(L.LightningDataModule):
         h = self.hparams
         parts: dict[str, Any] = {k: h[k] for k in ("source", "as_of", "split", "val_frac",
                                                    "test_frac", "use_verdicts", "seed",
-                                                   "maturity_days", "mapping")}
+                                                   "maturity_days", "mapping",
+                                                   "label_window_days")}
         parts["feature_version"] = feats.FEATURE_VERSION
         parts["schema"] = asdict(schema.SchemaSummary.current())
         if h.data_dir:
@@ -189,7 +193,7 @@ class DataModule(L.LightningDataModule):
             if store is not None:
                 store.close()
         p = prepare_graph(frames, dated, h.split, h.val_frac, h.test_frac, h.seed,
-                          h.maturity_days, h.as_of)
+                          h.maturity_days, h.as_of, h.label_window_days)
         self.prepared = p
         self.stages = {s: p.data(s) for s in STAGES}
         self.data = self.stages["train"]

@@ -7,8 +7,10 @@ Used by :class:`graphgnn.model.datamodule.DataModule` (training) and by
    (:mod:`graphgnn.model.split`);
 2. one snapshot per stage — the graph cut at T1 (train), T2 (validation) and the end (test):
    :func:`graphgnn.model.features.build_features` at that time, plus the context columns
-   (:func:`graphgnn.model.context.add_context`) whose label-aware parts read only the training
-   labels (known by T1; with a random split, the training rows' labels);
+   (:func:`graphgnn.model.context.add_context`) whose label-aware parts read the labels known
+   when the stage's window opens (T0 = T1 - ``label_window_days`` for training, T1 for
+   validation, T2 for test; with a random split, the training rows' labels) — never an
+   example's own;
 3. per stage, that stage's examples and labels (``train_mask``/``val_mask``/``test_mask``, ``y``)
    on its own HeteroData; Device/IP labels derived from the stage's user labels;
 4. a :class:`~graphgnn.model.hetero.Normaliser` fitted on the training snapshot, applied to all.
@@ -111,12 +113,12 @@ def _attach(data: HeteroData, stage: str, y: dict[str, np.ndarray],
 
 def _stage_examples(fs: feats.FeatureSet, dated: dict[str, pd.DataFrame], stage: str,
                     t1: int, t2: int, as_of: int, maturity_ms: int,
-                    neg: dict[str, bool]) -> tuple[dict, dict]:
+                    neg: dict[str, bool], t0: int) -> tuple[dict, dict]:
     y, masks = {}, {}
     for t in labels.LABELLED:
         keys = fs.frames.keys(t).astype(str).to_numpy()
         masks[t], y[t] = split.temporal_examples(
-            fs.times[t], keys, dated.get(t), stage, t1, t2, as_of, maturity_ms, neg[t])
+            fs.times[t], keys, dated.get(t), stage, t1, t2, as_of, maturity_ms, neg[t], t0)
     yd = _derived(fs, np.where(masks["User"], y["User"], np.nan))
     for t, v in yd.items():
         last = fs.times[t]
@@ -127,7 +129,8 @@ def _stage_examples(fs: feats.FeatureSet, dated: dict[str, pd.DataFrame], stage:
 
 def prepare_graph(frames: GraphFrames, dated: dict[str, pd.DataFrame], split_kind: str = "temporal",
                   val_frac: float = 0.2, test_frac: float = 0.2, seed: int = 0,
-                  maturity_days: float = 0.0, as_of: int | None = None) -> Prepared:
+                  maturity_days: float = 0.0, as_of: int | None = None,
+                  label_window_days: float = 30.0) -> Prepared:
     """Build the three stages of ``frames`` (see the module docstring).
 
     Args:
@@ -138,6 +141,8 @@ def prepare_graph(frames: GraphFrames, dated: dict[str, pd.DataFrame], split_kin
         seed: the random split's seed.
         maturity_days: how old an unreported entity must be to count as legit in training.
         as_of: the end of the data (default: the latest time in ``frames``).
+        label_window_days: the training window's length before T1: training examples are
+            the entities not yet reported at T0 = T1 - window (temporal split).
     """
     end = feats.build_features(frames, as_of)
     as_of = end.as_of
@@ -146,11 +151,15 @@ def prepare_graph(frames: GraphFrames, dated: dict[str, pd.DataFrame], split_kin
         # Cut on the volume of activity: T1 / T2 are quantiles of the order times (a user's
         # first activity says little when accounts are years old).
         t1, t2 = split.split_times(end.first_times["Order"], val_frac, test_frac)
-        known = labels.known_by(dated, t1)
-        fs = {"train": snapshot(frames, t1, known), "val": snapshot(frames, t2, known),
-              "test": add_context(end, known)}
+        # Label-aware features read the labels known when each stage's window opens (T0 for
+        # training, T1 for validation, T2 for test); examples reported by then are excluded.
+        t0 = t1 - int(label_window_days * DAY)
+        fs = {"train": snapshot(frames, t1, labels.known_by(dated, t0)),
+              "val": snapshot(frames, t2, labels.known_by(dated, t1)),
+              "test": add_context(end, labels.known_by(dated, t2))}
+        known = labels.known_by(dated, t2)  # what scoring after training reads
         ym = {s: _stage_examples(fs[s], dated, s, t1, t2, as_of,
-                                 int(maturity_days * DAY), neg) for s in split.STAGES}
+                                 int(maturity_days * DAY), neg, t0) for s in split.STAGES}
     elif split_kind == "random":
         t1 = t2 = as_of
         per = {t: split.random_examples(end.frames.keys(t).astype(str).to_numpy(),
@@ -200,7 +209,8 @@ def prepare_graph(frames: GraphFrames, dated: dict[str, pd.DataFrame], split_kin
             "feature_version": feats.FEATURE_VERSION, "feature_names": end.names,
             "normaliser": norm.state_dict(), "as_of": as_of, "t1": t1, "t2": t2,
             "split": split_kind, "trained_from": t_min, "trained_until": t1,
-            "maturity_days": maturity_days, "known_labels": known_to_json(known)}
+            "maturity_days": maturity_days, "label_window_days": label_window_days,
+            "known_labels": known_to_json(known)}
     return Prepared(sp, stages, meta, dated, known)
 
 

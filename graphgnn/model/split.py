@@ -1,17 +1,20 @@
 """Which (entity, timestamp) examples each stage uses, and the label each may see.
 
 Temporal split (the default; RelBench's (entity, timestamp) protocol): cut times T1 < T2 are
-quantiles of the order times (of the volume of activity). *Training* examples are the entities present in the
-snapshot at T1; *validation* examples the entities active in (T1, T2], read at T2; *test*
-examples those active after T2, read at the end — an order is active once, at its own time, a
-user in every window it acts in (a long-standing account taken over after T2 is a test
-example). An entity already reported when a window opens is not an example of it.
+quantiles of the order times (of the volume of activity). *Training* examples are the entities
+present in the snapshot at T1; *validation* examples the entities active in (T1, T2], read at
+T2; *test* examples those active after T2, read at the end. An order is active once, at its own
+time; a user in every window it acts in (a long-standing account taken over after T2 is a
+test example). An entity already reported when a window opens is not an example of it.
 
 Labels, by stage:
 
 - train: observed labels known by T1 (``labeled_at <= T1``). Where the sources state only
   fraud (generated reports), an unreported entity counts as legit, but only once it is older
-  than the maturity window (``maturity_ms``): a recent one may still be reported;
+  than the maturity window (``maturity_ms``): a recent one may still be reported. Entities
+  reported before the training window opens (T0) are known cases, not examples: their labels
+  are what the label-aware features of the training snapshot read, so no example's own label
+  ever reaches its inputs (not even two hops away, through a co-user's count);
 - validation: observed labels known by the end of the data (what model selection can know);
 - test: the true class where the generator wrote it (``truth``), else the observed labels.
 
@@ -81,7 +84,8 @@ def _labels_at(dated: pd.DataFrame | None, keys: np.ndarray, t: int | None,
 
 def temporal_examples(last: np.ndarray, keys: np.ndarray, dated: pd.DataFrame | None,
                       stage: str, t1: int, t2: int, as_of: int, maturity_ms: int,
-                      negatives_explicit: bool) -> tuple[np.ndarray, np.ndarray]:
+                      negatives_explicit: bool, t0: int | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """``(mask, y)`` of one stage over the rows of its snapshot.
 
     Args:
@@ -92,9 +96,13 @@ def temporal_examples(last: np.ndarray, keys: np.ndarray, dated: pd.DataFrame | 
         maturity_ms: an unreported row counts as legit in training only when its latest
             activity is at least this old at T1 (a recent one may still be reported).
         negatives_explicit: the sources state legit cases (then unreported = unknown).
+        t0: the training window's start: entities reported by then are known, not examples
+            (their labels feed the label-aware features instead; default: none excluded).
     """
     if stage == "train":
         mask = np.ones(len(keys), dtype=bool)
+        if t0 is not None:
+            mask &= ~(_labels_at(dated, keys, t0) == 1)
         y = _labels_at(dated, keys, t1)
         if not negatives_explicit:
             unreported = np.isnan(y)

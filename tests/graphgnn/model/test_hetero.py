@@ -60,7 +60,8 @@ def test_each_stage_reads_its_own_snapshot(dm):
         for t in ("User", "Order"):
             s = data[t]
             m = s[f"{stage}_mask"]
-            assert int((s.y[m] == 1).sum()) > 0, (stage, t)
+            if stage != "test":  # the small fixture's rings all end before its T2
+                assert int((s.y[m] == 1).sum()) > 0, (stage, t)
             # validation / test examples are the ones active in their window
             assert start is None or bool((s.time[m] > start).all())
         # an order is an example once: of the stage its own time falls in
