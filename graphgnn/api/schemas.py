@@ -9,7 +9,6 @@ build's accepted window.
 from __future__ import annotations
 
 import re
-import time
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
@@ -17,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from graph_build import value_checks
 from graph_build.validate import FUTURE_SLACK_MS, MIN_TIME_MS
+from graphgnn.timeutil import now_ms
 
 MAX_KEY_CHARS = 256
 MAX_TEXT_CHARS = 512
@@ -62,7 +62,7 @@ def _time(value: object) -> int:
         ms = int(parsed.timestamp() * 1000)
     else:
         raise ValueError("not a time (ISO-8601 text or integer epoch ms)")
-    top = int(time.time() * 1000) + FUTURE_SLACK_MS
+    top = now_ms() + FUTURE_SLACK_MS
     if not MIN_TIME_MS <= ms <= top:
         raise ValueError("time out of range (after 2000-01-01 and at most a year ahead)")
     return ms

@@ -10,9 +10,10 @@ scoring runs.
 from __future__ import annotations
 
 import html
-import time
 from pathlib import Path
 from typing import Any
+
+from graphgnn.timeutil import fmt_ms, now_ms
 
 RINGS_DRAWN = 6
 MEMBERS_SHOWN = 12
@@ -30,9 +31,7 @@ LEGEND = ("<p class='legend'><b>Drawings:</b> "
 
 
 def _ms(value) -> str:
-    if value is None:
-        return ""
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(int(value) / 1000))
+    return "" if value is None else fmt_ms(value, suffix="")
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
@@ -234,7 +233,7 @@ def build_report(store, out: str | Path, data_dir: str | Path | None = None,
         "collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}"
         "img{max-width:100%;margin:4px}</style></head><body>"
         f"<h1>fraudring report</h1><p>{html.escape(store.location)} — generated "
-        f"{_ms(time.time() * 1000)} UTC</p>" + "\n".join(parts) + "</body></html>")
+        f"{fmt_ms(now_ms())}</p>" + "\n".join(parts) + "</body></html>")
     index = out / "index.html"
     index.write_text(page, encoding="utf-8")
     return index
