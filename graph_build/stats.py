@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import time
 from typing import Any
 
 from graph_build import cypher, schema
 from graph_build.stores.base import GraphStore
+from graph_build.stores.server_lock import pid_alive
 
 RECENT_RUNS = 10
 
@@ -45,16 +45,6 @@ def graph_stats(store: GraphStore, runs: int = RECENT_RUNS) -> dict[str, Any]:
     }
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def mark_dead_runs(store: GraphStore, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Show a ``running`` run as ``failed`` when no live lease holds it.
 
@@ -70,7 +60,7 @@ def mark_dead_runs(store: GraphStore, runs: list[dict[str, Any]]) -> list[dict[s
     alive_run = lease.get("run_id") if (
         lease.get("owner") and (lease.get("expires_at") or 0) >= now
         and not (lease.get("host") == socket.gethostname()
-                 and isinstance(lease.get("pid"), int) and not _pid_alive(lease["pid"]))
+                 and isinstance(lease.get("pid"), int) and not pid_alive(lease["pid"]))
     ) else None
     for run in runs:
         if run.get("status") == "running" and run.get("run_id") != alive_run:

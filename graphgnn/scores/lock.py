@@ -26,6 +26,7 @@ from graph_build import cypher
 from graph_build.errors import FraudringError
 
 from graphgnn.timeutil import fmt_ms, now_ms
+from graph_build.stores.server_lock import pid_alive
 
 LOCK_NAME = "rescore"
 DEFAULT_LOCK_TTL_S = 60.0
@@ -41,17 +42,6 @@ class LockBusy(FraudringError):
 
 class LockLost(FraudringError):
     """This job's lease lapsed or was taken over: it must not write any more."""
-
-
-def pid_alive(pid: int) -> bool:
-    """True when a process with this pid exists on this host."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True
 
 
 class StoreLock:
