@@ -37,6 +37,9 @@ class ServeMetrics:
                                         "Nodes in the fetched neighbourhood of a request",
                                         buckets=(10, 30, 100, 300, 1000, 3000, 10000, 30000),
                                         registry=self.registry)
+        self.paths = Counter("fraudring_serve_path_total",
+                             "Scoring answers by path (cache, fast, exact)", ("path",),
+                             registry=self.registry)
         self.ready = Gauge("fraudring_serve_ready", "1 when the model and store are usable",
                            registry=self.registry)
 

@@ -71,8 +71,13 @@ class OnlineScorer:
         settings: caps, thresholds and refresh period.
     """
 
-    def __init__(self, store: GraphStore, scorer, settings: ServeSettings) -> None:
+    def __init__(self, store: GraphStore, scorer, settings: ServeSettings,
+                 metrics=None) -> None:
+        from graphgnn.api.fast_path import FastPath
+        from graphgnn.api.snapshot_cache import SnapshotCache
+
         self.store, self.scorer, self.settings = store, scorer, settings
+        self.metrics = metrics
         self.model_version = str(getattr(scorer, "model_version", "unknown"))
         self.depth = model_depth(scorer)
         hops, radius = receptive_field(scorer)
@@ -81,9 +86,24 @@ class OnlineScorer:
         self.population_labels = population_labels(getattr(scorer, "feature_names", {}))
         self.population: dict[str, pd.DataFrame] = {}
         self.reload_population()
+        # The batch state the fast path answers from: built now in the background, and again
+        # with every newer scoring run (as the percentiles are).
+        self.cache = SnapshotCache(store, scorer)
+        self.fast = FastPath(self)
         self.distribution = ScoreDistribution(store, settings.refresh_s,
-                                              on_new_run=lambda _run: self.reload_population())
+                                              on_new_run=self._new_run)
         self.distribution.refresh(force=True)
+        if not self.cache.ready:
+            self.cache.refresh(self.distribution.run.get("run_id"))
+
+    def _new_run(self, run: dict) -> None:
+        self.reload_population()
+        self.cache.refresh(run.get("run_id"))
+
+    def metrics_path(self, path: str) -> None:
+        """Count one answer by the path that gave it."""
+        if self.metrics is not None:
+            self.metrics.paths.labels(path).inc()
 
     # -- caches ---------------------------------------------------------------------------------
     def reload_population(self) -> None:
@@ -111,8 +131,11 @@ class OnlineScorer:
     # -- requests -------------------------------------------------------------------------------
     def score_user(self, body: UserRequest) -> ScoreResponse:
         """Score one user as of ``body.as_of`` (default now)."""
-        t0 = time.perf_counter()
         self.distribution.refresh()
+        fast = self.fast.user(body)
+        if fast is not None:
+            return fast
+        t0 = time.perf_counter()
         as_of = body.as_of if body.as_of is not None else now_ms()
         node = ("User", body.user_id)
         sub = self.fetcher.fetch({node: self.depth}, as_of)
@@ -122,6 +145,7 @@ class OnlineScorer:
             tables = {"users": [user_row(body.user_id, body.user, None, as_of)]}
             if body.write:
                 write_tables(self.store, tables)
+                self.cache.mark_written([node])
                 written = True
             hyp = hypothetical_frames(tables)
         t1 = time.perf_counter()
@@ -142,8 +166,11 @@ class OnlineScorer:
 
     def score_order(self, body: OrderRequest) -> ScoreResponse:
         """Score one order as of ``body.as_of`` (default its own time); ``write`` merges it."""
-        t0 = time.perf_counter()
         self.distribution.refresh()
+        fast = self.fast.order(body)
+        if fast is not None:
+            return fast
+        t0 = time.perf_counter()
         as_of = body.as_of if body.as_of is not None else body.created_at
         order, user = ("Order", body.order_id), ("User", body.user_id)
         links: list[tuple[Node, Node]] = [(order, user)]
@@ -162,6 +189,9 @@ class OnlineScorer:
         written = False
         if body.write:
             write_tables(self.store, tables)
+            from graphgnn.api.fast_path import order_nodes
+
+            self.cache.mark_written([order, *order_nodes(body)])
             written = True
         hyp = hypothetical_frames(tables)
         t1 = time.perf_counter()
@@ -232,6 +262,7 @@ class OnlineScorer:
         reasons = self._reasons(frames, scores, label, key, sub) if action != "allow" else []
         ring = sub.ring_of.get(user or node)
         t3 = time.perf_counter()
+        self.metrics_path("exact")
         return ScoreResponse(
             label=label, key=key, anomaly_score=round(score, 6), anomaly_pct=pct,
             action=action, reasons=reasons, ring_id=ring, model_version=self.model_version,

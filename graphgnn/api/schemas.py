@@ -143,5 +143,8 @@ class ScoreResponse(BaseModel):
     written: bool = False
     exact: bool = Field(True, description="the whole receptive field was read (no cap hit)")
     subgraph_nodes: int = 0
+    path: Literal["cache", "fast", "exact"] = Field(
+        "exact", description="cache: the batch state's own score; fast: a new order on the "
+        "cached state; exact: the receptive field read from the store")
     user: ScoreResponse | None = None
     timing_ms: dict[str, float] = Field(default_factory=dict)

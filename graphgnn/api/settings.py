@@ -77,6 +77,8 @@ class ServeSettings(BaseModel):
         max_degree: edges read per node and relationship type (hubs: the newest ones).
         retry_after_s: the ``Retry-After`` of a 503 when the store is down.
         refresh_s: how often the batch score distribution is checked for a newer run.
+        while_warming: until the serving cache holds its first batch state, answer by the
+            ``exact`` (slow) path, or 503 with ``Retry-After`` (``unavailable``).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -94,6 +96,7 @@ class ServeSettings(BaseModel):
     max_degree: int = Field(5_000, ge=1)
     retry_after_s: int = Field(5, ge=1)
     refresh_s: float = Field(30.0, ge=0)
+    while_warming: Literal["exact", "unavailable"] = "exact"
 
     @property
     def exposed(self) -> bool:

@@ -56,7 +56,7 @@ class ServeState:
         if self.online is None:
             from graphgnn.api.online import OnlineScorer
 
-            self.online = OnlineScorer(self.store, self.scorer, self.settings)
+            self.online = OnlineScorer(self.store, self.scorer, self.settings, self.metrics)
 
     def close(self) -> None:
         if self.owns_store and self.store is not None:

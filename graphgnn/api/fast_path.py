@@ -1,0 +1,149 @@
+"""Which requests the cached batch state answers, and their answers.
+
+- an **existing node** (a known user; an order already in the graph), nothing written, as of
+  the state's time (or no time given): the cached batch score — equal to batch by
+  construction, ``exact = True``;
+- a **new order** at or after the state's time, nothing written:
+  :func:`graphgnn.api.fast_order.score_new_order`, ``exact = False``;
+- everything else goes to the exact path (:class:`graphgnn.api.online.OnlineScorer`): writes
+  (and, until a rebuild includes them, requests touching written nodes), orders or users as
+  of an earlier time, and every request while the first state is still being built
+  (``ServeSettings.while_warming = "exact"``; ``"unavailable"`` answers 503 instead).
+
+Every answer here costs one store statement: the user's (or node's) flag and ring, which also
+keeps "store down -> 503" true for cached answers.
+"""
+
+from __future__ import annotations
+
+import time
+
+from graph_build import cypher, schema
+from graph_build.errors import StoreError
+from graphgnn.api.fast_order import score_new_order
+from graphgnn.api.ingest import hypothetical_frames, order_tables, user_row
+from graphgnn.api.schemas import OrderRequest, ScoreResponse, UserRequest
+from graphgnn.api.snapshot_cache import CachedState
+
+Node = tuple[str, str]
+_LINKS = (("device_id", "Device"), ("ip", "IP"), ("address_id", "Address"),
+          ("payment_id", "PaymentMethod"))
+
+
+class WarmingUp(StoreError):
+    """The serving cache is not built yet and the settings say to answer 503 meanwhile."""
+
+
+def order_nodes(body: OrderRequest) -> list[Node]:
+    """The nodes an order touches besides itself: user, device, IP, address, card, products."""
+    out: list[Node] = [("User", body.user_id)]
+    out += [(label, getattr(body, f)) for f, label in _LINKS if getattr(body, f) is not None]
+    out += [("Product", p) for p in dict.fromkeys(i.product_id for i in body.items)]
+    return out
+
+
+class FastPath:
+    """Answers from ``online.cache`` where it can (None: use the exact path)."""
+
+    def __init__(self, online) -> None:
+        self.online = online
+        self._nodes = {label: cypher.render("serve/nodes", label=label)
+                       for label in schema.NODES}
+
+    def _state(self) -> CachedState | None:
+        state = self.online.cache.state
+        if state is None and self.online.settings.while_warming == "unavailable":
+            raise WarmingUp("the serving cache is warming up (first batch state in progress)")
+        return state
+
+    def _lookup(self, node: Node) -> dict | None:
+        rows = self.online.store.read(self._nodes[node[0]], {"keys": [node[1]]})
+        return rows[0] if rows else None
+
+    def user(self, body: UserRequest) -> ScoreResponse | None:
+        state = self._state()
+        node = ("User", body.user_id)
+        if state is None or body.write or (body.as_of is not None and body.as_of != state.as_of) \
+                or self.online.cache.touches_written([node]):
+            return None
+        t0 = time.perf_counter()
+        score = state.score(*node)
+        if score is None:
+            return None
+        row = self._lookup(node) or {}
+        return self._respond(node, score, state, t0, True, row.get("_ring_id"), state.as_of,
+                             True, 0, "cache")
+
+    def order(self, body: OrderRequest) -> ScoreResponse | None:
+        state = self._state()
+        order = ("Order", body.order_id)
+        touched = order_nodes(body)
+        as_of = body.as_of if body.as_of is not None else body.created_at
+        if state is None or body.write or self.online.cache.touches_written([order, *touched]):
+            return None
+        t0 = time.perf_counter()
+        user = self._lookup(touched[0]) or {}
+        ring = user.get("_ring_id")
+        known = state.score(*order)
+        if known is not None:  # already in the graph: its batch score
+            return self._respond(order, known, state, t0, True, ring, state.as_of, True, 0,
+                                 "cache")
+        if as_of < state.as_of:
+            return None  # a what-if in the past: the cache holds the present
+        existing = None
+        r = state.row("User", body.user_id)
+        if r is not None:
+            frame = state.out.fs.frames.nodes["User"]
+            existing = {"created_at": frame["created_at"].iloc[r]}
+        hyp = hypothetical_frames(order_tables(body, user_row(
+            body.user_id, body.user, existing, body.created_at)))
+        t1 = time.perf_counter()
+        ans = score_new_order(state, self.online.scorer, order, touched, hyp, as_of,
+                              self.online.depth)
+        return self._respond(order, ans.score, state, t0, False, ring, as_of, ans.exact,
+                             ans.nodes, "fast", ans=ans, t_mid=t1)
+
+    def _respond(self, node: Node, score: float, state: CachedState, t0: float, known: bool,
+                 ring, as_of: int, exact: bool, nodes: int, path: str, ans=None,
+                 t_mid: float | None = None) -> ScoreResponse:
+        online = self.online
+        label, key = node
+        pct = online.distribution.pct(label, score)
+        action = online.settings.thresholds.action(score, pct if pct is not None else
+                                                   100.0 * score)
+        t2 = time.perf_counter()
+        reasons = self._reasons(state, node, score, ans) if action != "allow" else []
+        t3 = time.perf_counter()
+        online.metrics_path(path)
+        timing = {"score": round(1000 * (t2 - t0), 3), "reasons": round(1000 * (t3 - t2), 3),
+                  "total": round(1000 * (t3 - t0), 3), "statements": 1.0}
+        if t_mid is not None:
+            timing["rows"] = round(1000 * (t_mid - t0), 3)
+        return ScoreResponse(
+            label=label, key=key, anomaly_score=round(score, 6), anomaly_pct=pct,
+            action=action, reasons=reasons, ring_id=None if ring is None else str(ring),
+            model_version=online.model_version, as_of=int(as_of), known=known, written=False,
+            exact=exact, subgraph_nodes=nodes, path=path, timing_ms=timing)
+
+    def _reasons(self, state: CachedState, node: Node, score: float, ans) -> list[str]:
+        import numpy as np
+        import pandas as pd
+
+        from graphgnn.scores.reasons import build_reasons
+
+        label, key = node
+        names = self.online.scorer.feature_names[label]
+        spec = schema.node(label)
+        if ans is None:  # an existing node: the batch state's own rows
+            r = state.row(label, key)
+            x, frames = state.out.data[label].x[r].numpy()[None, :], state.out.fs.frames
+        else:
+            x, frames = ans.x[None, :], ans.frames
+        frame = pd.DataFrame(np.asarray(x, np.float64), columns=names)
+        frame.insert(0, "anomaly_score", [score])
+        frame.insert(0, spec.key, [key])
+        users = set(frames.nodes["User"][schema.node("User").key].astype(str))
+        flagged = {"User": state.flagged.get("User", set()) & users}
+        flagged[label] = flagged.get(label, set()) | {key}
+        return build_reasons(frames, {label: frame}, flagged,
+                             self.online.scorer.feature_names).get(label, {}).get(key, [])
