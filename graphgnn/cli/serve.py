@@ -85,10 +85,14 @@ def settings_from_args(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     """Start the server; returns when it stops (Ctrl-C or SIGTERM)."""
+    import torch
     import uvicorn
 
     from graphgnn.api.app import create_app
 
+    # Per-request work is small: requests run in parallel threads, and intra-op threads
+    # would only fight them for the cores.
+    torch.set_num_threads(1)
     settings = settings_from_args(args)
     app = create_app(settings)
     where = f"http://{settings.host}:{settings.port}"
