@@ -4,7 +4,10 @@ Generates and builds a graph (``--users``), trains a quick demo-config model, ru
 scoring pass (the reference: its cost per scored node, and the score distribution percentiles
 are ranked in), then starts the real app under uvicorn on 127.0.0.1 and sends ``--clients``
 concurrent clients x ``--requests`` hypothetical orders each (httpx, asyncio). Prints latency
-p50/p95/p99, requests/s, errors and RSS before/after; writes rows to ``results/perf.csv``.
+p50/p95/p99, requests/s, errors and RSS before/after, the serving cache's build time, and how
+far the fast path's new-order answers are from an exact recompute (``--approx`` orders: the
+whole cached graph plus the order through the batch scorer); writes rows to
+``results/perf.csv``.
 
     python -m experiments.bench_serve --users 20000 --clients 8 --requests 250
 """
@@ -84,12 +87,30 @@ async def _client(base: str, bodies: list[dict], lat: list[float], errors: list[
             lat.append(time.perf_counter() - t)
 
 
+def _approximation(online, scorer, bodies: list[dict]) -> np.ndarray:
+    """|fast answer - exact recompute| (whole cached graph + the order, batch scorer)."""
+    from graphgnn.api.fast_order import exact_recompute
+    from graphgnn.api.fast_path import order_frames
+    from graphgnn.api.schemas import OrderRequest
+
+    state, out = online.cache.state, []
+    for body in bodies:
+        req = OrderRequest(**body)
+        fast = online.score_order(req)
+        exact = exact_recompute(state, scorer, order_frames(state, req), req.order_id,
+                                fast.as_of)
+        out.append(abs(fast.anomaly_score - exact))
+    return np.array(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--users", type=int, default=20_000)
     p.add_argument("--clients", type=int, default=8)
     p.add_argument("--requests", type=int, default=250, help="per client")
     p.add_argument("--seed", type=int, default=11)
+    p.add_argument("--approx", type=int, default=30,
+                   help="orders checked against an exact recompute (approximation figures)")
     p.add_argument("--work", type=Path, default=None)
     args = p.parse_args(argv)
 
@@ -118,6 +139,12 @@ def main(argv: list[str] | None = None) -> int:
     thread.start()
     while not server.started:
         time.sleep(0.05)
+    online = app.state.serve.online
+    t = time.perf_counter()
+    online.cache.wait(3600)  # the serving cache: one batch pass in the background
+    warm_s = time.perf_counter() - t
+    build_s = online.cache.state.build_s
+    diffs = _approximation(online, scorer, _bodies(store, args.approx, args.seed + 1))
     proc = psutil.Process(os.getpid())
     bodies = _bodies(store, args.clients * args.requests, args.seed)
     base = f"http://127.0.0.1:{port}"
@@ -146,7 +173,15 @@ def main(argv: list[str] | None = None) -> int:
             perf_row(f"{tag}: requests/s", len(lat) / wall, None, "req/s"),
             perf_row(f"{tag}: errors", float(len(errors)), None, "count"),
             perf_row(f"{tag}: RSS after vs before", rss1, rss0, "MiB"),
-            perf_row(f"{tag}: batch pass (export+score+write)", batch_s, None, "s")]
+            perf_row(f"{tag}: batch pass (export+score+write)", batch_s, None, "s"),
+            perf_row(f"{tag}: serving cache build (wait after start)", build_s, warm_s, "s"),
+            perf_row(f"{tag}: fast vs exact recompute, max |diff| ({len(diffs)} orders)",
+                     float(np.max(diffs)), None, "score"),
+            perf_row(f"{tag}: fast vs exact recompute, median |diff|",
+                     float(np.median(diffs)), None, "score")]
+    for path in ("cache", "fast", "exact"):
+        n = online.metrics.paths.labels(path)._value.get()  # noqa: SLF001 - own registry
+        print(f"answers by the {path} path: {n:.0f}")
     record(rows)
     print_table(rows)
     if errors:

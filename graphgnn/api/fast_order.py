@@ -269,3 +269,19 @@ def score_new_order(state: CachedState, scorer, order: Node, touched: list[Node]
     return FastAnswer(score, norm[order].numpy(), frames, exact=False,
                       nodes=sum(counts.values()), frame_nodes=sum(len(f) for f in
                                                                    frames.nodes.values()))
+
+
+def exact_recompute(state: CachedState, scorer, hyp: GraphFrames, order_key: str,
+                    as_of: int) -> float:
+    """The order's score from the whole cached graph plus its rows, by the batch scorer (the
+    reference the fast answer approximates: benchmark and tests)."""
+    from graphgnn.scores.scoring import score_graph
+
+    g = state.out.fs.frames
+    full = GraphFrames(as_of=g.as_of)
+    full.nodes = {lab: _merge_node(lab, g.nodes[lab], hyp.nodes.get(lab)) for lab in schema.NODES}
+    full.rels = {rel: _merge_rel(rel, g.rels[rel], hyp.rels.get(rel))
+                 for rel in schema.RELATIONSHIPS}
+    scores = score_graph(scorer, full, as_of)["Order"]
+    key = schema.node("Order").key
+    return float(scores.loc[scores[key].astype(str) == order_key, "anomaly_score"].iloc[0])

@@ -42,6 +42,16 @@ def order_nodes(body: OrderRequest) -> list[Node]:
     return out
 
 
+def order_frames(state: CachedState, body: OrderRequest):
+    """The order's own graph rows by the build's mapping (a cached user keeps its own row)."""
+    existing = None
+    r = state.row("User", body.user_id)
+    if r is not None:
+        existing = {"created_at": state.out.fs.frames.nodes["User"]["created_at"].iloc[r]}
+    return hypothetical_frames(order_tables(body, user_row(body.user_id, body.user, existing,
+                                                           body.created_at)))
+
+
 class FastPath:
     """Answers from ``online.cache`` where it can (None: use the exact path)."""
 
@@ -90,13 +100,7 @@ class FastPath:
                                  "cache")
         if as_of < state.as_of:
             return None  # a what-if in the past: the cache holds the present
-        existing = None
-        r = state.row("User", body.user_id)
-        if r is not None:
-            frame = state.out.fs.frames.nodes["User"]
-            existing = {"created_at": frame["created_at"].iloc[r]}
-        hyp = hypothetical_frames(order_tables(body, user_row(
-            body.user_id, body.user, existing, body.created_at)))
+        hyp = order_frames(state, body)
         t1 = time.perf_counter()
         ans = score_new_order(state, self.online.scorer, order, touched, hyp, as_of,
                               self.online.depth)

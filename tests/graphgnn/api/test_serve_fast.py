@@ -6,7 +6,6 @@ import time
 
 from conftest import make_client
 
-from graph_build import schema
 
 
 def _ready(client, timeout: float = 180.0):
@@ -53,11 +52,9 @@ def test_existing_nodes_answer_from_the_cache_equal_batch(built_store, serve_sco
 
 
 def test_new_order_is_scored_without_the_exact_path(built_store, serve_scorer):
-    from graph_build.frames import GraphFrames
-    from graphgnn.api.fast_order import _merge_node, _merge_rel
-    from graphgnn.api.ingest import hypothetical_frames, order_tables, user_row
+    from graphgnn.api.fast_order import exact_recompute
+    from graphgnn.api.fast_path import order_frames
     from graphgnn.api.schemas import OrderRequest
-    from graphgnn.scores.scoring import score_graph
 
     client = make_client(built_store, serve_scorer)
     online = _ready(client)
@@ -74,19 +71,8 @@ def test_new_order_is_scored_without_the_exact_path(built_store, serve_scorer):
     # Against an exact recompute: the whole cached graph plus the order, through the batch
     # scorer. The approximation (stale co-user context of the user) stays small.
     state = online.cache.state
-    req = OrderRequest(**body)
-    frame = state.out.fs.frames.nodes["User"]
-    r_user = state.row("User", req.user_id)
-    hyp = hypothetical_frames(order_tables(req, user_row(
-        req.user_id, None, {"created_at": frame["created_at"].iloc[r_user]}, req.created_at)))
-    g = state.out.fs.frames
-    full = GraphFrames(as_of=g.as_of)
-    full.nodes = {lab: _merge_node(lab, g.nodes[lab], hyp.nodes.get(lab))
-                  for lab in schema.NODES}
-    full.rels = {rel: _merge_rel(rel, g.rels[rel], hyp.rels.get(rel))
-                 for rel in schema.RELATIONSHIPS}
-    exact = score_graph(serve_scorer, full, state.as_of)["Order"]
-    expected = float(exact.loc[exact["order_id"] == body["order_id"], "anomaly_score"].iloc[0])
+    hyp = order_frames(state, OrderRequest(**body))
+    expected = exact_recompute(state, serve_scorer, hyp, body["order_id"], state.as_of)
     assert abs(out["anomaly_score"] - expected) < 0.05, (out["anomaly_score"], expected)
     # Nothing was written, and the cached state did not move.
     assert built_store.read("MATCH (o:Order {order_id: $k}) RETURN o.order_id AS k",
