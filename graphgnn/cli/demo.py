@@ -45,9 +45,8 @@ def run_demo(out: str | Path = DEFAULT_OUT, users: int = DEFAULT_USERS, seed: in
 
     from graphgnn.model.checkpoint import load_scorer
     from graphgnn.scores.report import build_report
-    from graphgnn.scores.lock import StoreLock
     from graphgnn.cli.rings import top_rings
-    from graphgnn.scores.scoring import run_scoring
+    from graphgnn.scores.rescore import score_all
     from graphgnn.cli.train import run_lightning_cli
 
     log = log or (lambda m: print(f"[demo] {m}", file=sys.stderr, flush=True))
@@ -85,8 +84,7 @@ def run_demo(out: str | Path = DEFAULT_OUT, users: int = DEFAULT_USERS, seed: in
         t = time.perf_counter()
         log(f"scoring with {ckpt}")
         scorer = load_scorer(ckpt)
-        with StoreLock(store):
-            result = run_scoring(store, scorer, log=log)
+        result = score_all(store, scorer, reason="fraudring demo", log=log)
         seconds["score"] = time.perf_counter() - t
 
         t = time.perf_counter()

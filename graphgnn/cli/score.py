@@ -28,11 +28,7 @@ def run(args) -> int:
     from graph_build.stores import open_store
 
     from graphgnn.cli.rescore import Logger
-    from graphgnn.scores import runs
-    from graphgnn.scores.ingest import ingest_position
-    from graphgnn.scores.lock import StoreLock
-    from graphgnn.scores.rescore import feature_fingerprint, resolve_as_of
-    from graphgnn.scores.scoring import run_scoring
+    from graphgnn.scores.rescore import score_all
     from graphgnn.timeutil import parse_as_of
 
     log = Logger()
@@ -41,16 +37,8 @@ def run(args) -> int:
     scorer = opts.load_checkpoint(args.ckpt)
     store = open_store(args.store)
     try:
-        with StoreLock(store) as lock:
-            as_of = resolve_as_of(store, as_of, log)
-            # Recorded like a full rescore, so the next `rescore` can be incremental.
-            settings = runs.settings_key(str(getattr(scorer, "model_version", "unknown")),
-                                         threshold.describe(), feature_fingerprint(scorer))
-            result = run_scoring(store, scorer, as_of=as_of, threshold=threshold,
-                                 rings=not args.no_rings, guard=lock.check, fence=lock.fence,
-                                 watermark=ingest_position(store), settings=settings,
-                                 reason="fraudring score", run_hook=lock.name_run,
-                                 log=log)
+        result = score_all(store, scorer, threshold=threshold, as_of=as_of,
+                           rings=not args.no_rings, log=log)
     finally:
         store.close()
     log(result.summary())

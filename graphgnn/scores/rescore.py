@@ -92,6 +92,27 @@ def resolve_as_of(store, as_of: int | None, log) -> int:
     return int(as_of)
 
 
+def score_all(store, scorer, *, threshold: Threshold | None = None, as_of: int | None = None,
+              rings: bool = True, reason: str = "fraudring score", log=None):
+    """A full scoring pass under the lease, recorded like a full rescore (its settings and
+    ingest position), so the next ``rescore --once`` can be incremental.
+
+    What ``fraudring score`` and ``fraudring demo`` run; returns the ``ScoringResult``.
+    """
+    from graphgnn.scores.scoring import run_scoring
+
+    log = log or (lambda _m: None)
+    threshold = threshold or Threshold()
+    with StoreLock(store) as lock:
+        as_of = resolve_as_of(store, as_of, log)
+        settings = runs.settings_key(str(getattr(scorer, "model_version", "unknown")),
+                                     threshold.describe(), feature_fingerprint(scorer))
+        return run_scoring(store, scorer, as_of=as_of, threshold=threshold, rings=rings,
+                           guard=lock.check, fence=lock.fence,
+                           watermark=ingest_position(store), settings=settings,
+                           reason=reason, run_hook=lock.name_run, log=log)
+
+
 def rescore_once(store, scorer, options: RescoreOptions | None = None, log=None, **kw
                  ) -> RescoreOutcome:
     """Take the lease and run one (incremental or full) scoring pass.
