@@ -90,7 +90,7 @@ class DataModule(L.LightningDataModule):
         val_frac: float = 0.2,
         test_frac: float = 0.2,
         maturity_days: float = 0.0,
-        label_window_days: float = 30.0,
+        label_window_days: float = 60.0,
         use_verdicts: bool = True,
         mode: Literal["full", "minibatch"] = "full",
         batch_size: int = 1024,

@@ -1,8 +1,10 @@
 """The hybrid head: GraphSAGE embeddings + point-in-time features into gradient-boosted trees.
 
 As NVIDIA's fraud blueprint feeds GraphSAGE embeddings to XGBoost: per scored type, LightGBM
-learns from ``[features, embedding, GNN logit]`` of the training examples (training snapshot)
-and stops early on the validation examples (validation snapshot). The trees travel inside the
+learns from the point-in-time and context features and the GNN embedding of the training
+examples (training snapshot) and stops early on the validation examples (validation snapshot);
+:meth:`graphgnn.model.selection.Selection.fit_hybrid` chooses on validation whether the
+embedding goes in and how much of the GNN logit is blended in. The trees travel inside the
 checkpoint as LightGBM's own text model (a string: JSON-safe, no pickle).
 """
 

@@ -130,7 +130,7 @@ def _stage_examples(fs: feats.FeatureSet, dated: dict[str, pd.DataFrame], stage:
 def prepare_graph(frames: GraphFrames, dated: dict[str, pd.DataFrame], split_kind: str = "temporal",
                   val_frac: float = 0.2, test_frac: float = 0.2, seed: int = 0,
                   maturity_days: float = 0.0, as_of: int | None = None,
-                  label_window_days: float = 30.0) -> Prepared:
+                  label_window_days: float = 60.0) -> Prepared:
     """Build the three stages of ``frames`` (see the module docstring).
 
     Args:

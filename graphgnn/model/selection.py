@@ -6,8 +6,9 @@ validation AUPRC improves, a copy of the weights is kept for that type. The logg
 improves (checkpointing and early stopping follow it) and the checkpoint holds every type's
 weights (``"fraudring_states"``). User's weights also score Device and IP (their labels are
 derived from users). After ``fit``, the hybrid head (``head="hybrid"``) fits LightGBM per type
-on ``[features, embedding, GNN logit]`` (:mod:`graphgnn.model.hybrid`) and the best checkpoint
-is rewritten with the trees in its metadata.
+on the features, with or without the GNN embedding, blended with the GNN logit, each choice
+made on the validation snapshot (:meth:`Selection.fit_hybrid`; :mod:`graphgnn.model.hybrid`),
+and the best checkpoint is rewritten with the trees in its metadata.
 """
 
 from __future__ import annotations
@@ -21,6 +22,14 @@ from torch import Tensor
 from graphgnn.model.hybrid import fit_trees, predict_trees
 
 SELECTED = ("User", "Order")
+BLEND = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)  # weights of the GNN logit tried on validation
+
+
+def _blend(p_tree: np.ndarray, gnn_logit: np.ndarray, w: float) -> np.ndarray:
+    """``sigmoid((1 - w) * logit(p_tree) + w * gnn_logit)``."""
+    p = np.clip(np.asarray(p_tree, np.float64), 1e-7, 1 - 1e-7)
+    z = (1 - w) * np.log(p / (1 - p)) + w * np.asarray(gnn_logit, np.float64)
+    return 1.0 / (1.0 + np.exp(-z))
 OWNER = {"User": "User", "Device": "User", "IP": "User", "Order": "Order"}
 
 
@@ -64,31 +73,65 @@ class Selection:
 
     # -- hybrid --------------------------------------------------------------------------------
     @torch.no_grad()
-    def tree_inputs(self, batch, t: str) -> np.ndarray:
-        """``[N_t, F + H + 1]``: features, the GNN embedding and logit of type ``t``."""
+    def _gnn_outputs(self, batch, t: str) -> tuple[Tensor, Tensor]:
+        """Embeddings ``[N_t, H]`` and logits ``[N_t]`` of type ``t`` from its selected model."""
         model = self._model_for(t)
         was = model.training
         model.eval()
-        emb = model(batch.x_dict, batch.edge_index_dict)
-        logit = model.score_logits({t: emb[t]})[t].unsqueeze(-1)
+        emb = model(batch.x_dict, batch.edge_index_dict)[t]
+        logit = model.score_logits({t: emb})[t]
         model.train(was)
-        return torch.cat([batch[t].x, emb[t], logit], 1).float().cpu().numpy()
+        return emb, logit
+
+    def tree_inputs(self, batch, t: str, with_embedding: bool = True) -> np.ndarray:
+        """``[N_t, F (+ H)]``: the type's features, then (optionally) its GNN embedding."""
+        parts = [batch[t].x]
+        if with_embedding:
+            parts.append(self._gnn_outputs(batch, t)[0])
+        return torch.cat(parts, 1).float().cpu().numpy()
 
     def fit_hybrid(self, train, val, seed: int = 0) -> None:
-        """Fit the trees of every selected type on the train / val stage graphs."""
+        """Fit each selected type's trees on the train stage, choose on the val stage.
+
+        Two tree variants — features only, features + GNN embedding — and then a blend with
+        the GNN's own logit (weight on a grid) are chosen by validation AUPRC: embeddings of
+        the rows the GNN was trained on are optimistic, so the validation snapshot (nodes the
+        GNN never fitted) decides how much of the graph model the trees take.
+        """
+        from graphgnn.model.metrics import average_precision
+
         for t in SELECTED:
-            m_tr = (train[t].train_mask & (train[t].y >= 0)).cpu().numpy()
-            if m_tr.sum() == 0 or train[t].y[train[t].train_mask].sum() == 0:
+            y_tr_all, y_va_all = train[t].y.cpu().numpy(), val[t].y.cpu().numpy()
+            m_tr = (train[t].train_mask.cpu().numpy()) & (y_tr_all >= 0)
+            m_va = (val[t].val_mask.cpu().numpy()) & (y_va_all >= 0)
+            if y_tr_all[m_tr].sum() == 0:
                 continue
-            m_va = (val[t].val_mask & (val[t].y >= 0)).cpu().numpy()
-            x_tr = self.tree_inputs(train.to(self.device), t)[m_tr]
-            x_va = self.tree_inputs(val.to(self.device), t)[m_va]
-            self.trees[t], self.tree_info[t] = fit_trees(
-                x_tr, train[t].y.cpu().numpy()[m_tr], x_va, val[t].y.cpu().numpy()[m_va], seed)
+            y_tr, y_va = y_tr_all[m_tr], y_va_all[m_va]
+            train, val = train.to(self.device), val.to(self.device)
+            best = None
+            for with_emb in (False, True):
+                model, info = fit_trees(self.tree_inputs(train, t, with_emb)[m_tr], y_tr,
+                                        self.tree_inputs(val, t, with_emb)[m_va], y_va, seed)
+                score = info["val_auprc"] if np.isfinite(info["val_auprc"]) else -1.0
+                if best is None or score > best[0]:
+                    best = (score, model, info | {"embedding": with_emb})
+            _, model, info = best
+            p_va = predict_trees(model, self.tree_inputs(val, t, info["embedding"])[m_va])
+            g_va = self._gnn_outputs(val, t)[1].float().cpu().numpy()[m_va]
+            info["blend"] = 0.0
+            if 0 < y_va.sum() < len(y_va):
+                grid = [(average_precision(_blend(p_va, g_va, w), y_va), -w) for w in BLEND]
+                info["blend"] = -max(grid)[1]
+                info["val_auprc_blended"] = float(max(grid)[0])
+            self.trees[t], self.tree_info[t] = model, info
 
     def tree_scores(self, batch, t: str) -> Tensor:
-        p = predict_trees(self.trees[t], self.tree_inputs(batch, t))
-        return torch.from_numpy(p.astype(np.float32)).to(self.device)
+        info = self.tree_info.get(t, {})
+        p = predict_trees(self.trees[t], self.tree_inputs(batch, t, info.get("embedding", True)))
+        w = float(info.get("blend", 0.0))
+        if w > 0:
+            p = _blend(p, self._gnn_outputs(batch, t)[1].float().cpu().numpy(), w)
+        return torch.from_numpy(np.asarray(p, np.float32)).to(self.device)
 
     def on_fit_end(self) -> None:
         if self.objective == "unsupervised":
