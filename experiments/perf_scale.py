@@ -89,7 +89,8 @@ def _prepared(data: Path):
     torch.manual_seed(0)
     p = prepare(data)
     p.tables = {}
-    system = System(in_dims={t: int(p.data[t].x.shape[1]) for t in p.data.node_types},
+    train = p.pg.data("train")
+    system = System(in_dims={t: int(train[t].x.shape[1]) for t in train.node_types},
                     **_model_args())
     return p, system
 
@@ -103,7 +104,8 @@ def stage_model(data: Path, ckpt: Path) -> dict:
     p, system = _prepared(data)
     t1 = time.perf_counter()
     dm = DataModule.from_frames(p.frames, split="temporal", **large_settings()["data"])
-    dm.data, dm.meta = p.data, dict(p.meta)
+    dm.stages = {s: p.pg.data(s) for s in ("train", "val", "test")}
+    dm.data, dm.meta, dm.prepared = dm.stages["train"], dict(p.meta), p.pg
     trainer = quiet_trainer(1, limit_val_batches=0)
     trainer.fit(system, datamodule=dm)
     t2 = time.perf_counter()
@@ -141,7 +143,8 @@ def stage_full(data: Path) -> dict:
     t1 = time.perf_counter()
     opt = system.configure_optimizers()
     system.train()
-    loss = system._supervised_loss(p.data, system(p.data))
+    train = p.pg.data("train")
+    loss = system._supervised_loss(train, system(train))
     opt.zero_grad()
     loss.backward()
     opt.step()
