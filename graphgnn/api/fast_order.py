@@ -96,7 +96,8 @@ def frames_subgraph(state: CachedState, touched: list[Node],
     for rel, label in (("USED_DEVICE", "Device"), ("USED_IP", "IP")):
         linked = other(rel, "src", grab(rel, "src", user))
         grab(rel, "dst", np.unique(np.concatenate([linked, rows.get(label, linked[:0])])))
-    every = np.unique(np.concatenate(orders)) if orders else np.zeros(0, np.int64)
+    orders.append(rows.get("Order", np.zeros(0, np.int64)))  # an existing order's own edges
+    every = np.unique(np.concatenate(orders))
     for rel, end in _ORDER_RELS.items():  # each gathered order whole: order_table needs it
         grab(rel, end, every, None)
     keep: dict[str, list[np.ndarray]] = {label: [v] for label, v in rows.items()}

@@ -138,9 +138,13 @@ class FastPath:
         label, key = node
         names = self.online.scorer.feature_names[label]
         spec = schema.node(label)
-        if ans is None:  # an existing node: the batch state's own rows
+        if ans is None:  # an existing node: its batch features, the graph around it
+            from graph_build.frames import GraphFrames
+            from graphgnn.api.fast_order import frames_subgraph
+
             r = state.row(label, key)
-            x, frames = state.out.data[label].x[r].numpy()[None, :], state.out.fs.frames
+            x = state.out.data[label].x[r].numpy()[None, :]
+            frames, _ = frames_subgraph(state, [node], GraphFrames())
         else:
             x, frames = ans.x[None, :], ans.frames
         frame = pd.DataFrame(np.asarray(x, np.float64), columns=names)
