@@ -20,7 +20,7 @@ from torch_geometric.data import HeteroData
 from graph_build import schema
 from graphgnn.model.features import FeatureSet, _edges
 
-EdgeType = tuple[str, str, str]
+from torch_geometric.typing import EdgeType  # (src type, relation, dst type), as PyG names it
 NODE_TYPES: tuple[str, ...] = tuple(schema.NODES)
 SCORED_TYPES: tuple[str, ...] = schema.SCORED_LABELS
 #: The derived, time-stamped co-user relation (:mod:`graphgnn.model.context`): a model-side

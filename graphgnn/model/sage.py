@@ -18,7 +18,7 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn import HeteroConv, SAGEConv
 
-EdgeType = tuple[str, str, str]
+from torch_geometric.typing import EdgeType  # (src type, relation, dst type), as PyG names it
 
 
 def _norm(kind: str, dim: int) -> nn.Module:

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
-EdgeType = tuple[str, str, str]
+from torch_geometric.typing import EdgeType  # (src type, relation, dst type), as PyG names it
 
 
 class TemporalNeighborSampler:
