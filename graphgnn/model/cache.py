@@ -43,8 +43,8 @@ def from_tensors(blob: dict[str, Any]) -> HeteroData:
 
 
 def save(path: Path, stages: dict[str, HeteroData], meta: dict[str, Any]) -> None:
-    """Write atomically (a temporary file renamed into place)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write atomically (a temporary file renamed into place), readable by the owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     shared: dict[int, str] = {}
     blob: dict[str, Any] = {"meta": json.dumps(meta), "stages": {}, "alias": {}}
     for name, data in stages.items():
@@ -55,6 +55,7 @@ def save(path: Path, stages: dict[str, HeteroData], meta: dict[str, Any]) -> Non
         blob["stages"][name] = to_tensors(data)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
     torch.save(blob, tmp)
+    tmp.chmod(0o600)  # the cache holds the graph's features: as private as the store
     tmp.replace(path)
 
 

@@ -48,6 +48,14 @@ def _one(batch):
     return batch
 
 
+def _cache_folder(cache_dir: str) -> Path:
+    if cache_dir == "auto":
+        from graph_build.stores.server_files import data_home
+
+        return data_home() / "cache" / "training"
+    return Path(cache_dir)
+
+
 class DataModule(L.LightningDataModule):
     """Graph data for :class:`graphgnn.model.system.System`.
 
@@ -74,7 +82,8 @@ class DataModule(L.LightningDataModule):
         num_neighbors: sampled edges per node and edge type, per hop (mini-batch mode).
         sampling: ``uniform`` or ``recent`` neighbours (mini-batch mode).
         num_workers: data-loader workers (mini-batch mode; 0 samples in the main process).
-        cache_dir: where prepared data is cached (``None`` disables the cache).
+        cache_dir: where prepared data is cached: ``"auto"`` (``$FRAUDRING_HOME/cache/training``,
+            not the working directory), a folder, or ``None`` (no cache).
         seed: random seed (random split, sampling).
     """
 
@@ -97,7 +106,7 @@ class DataModule(L.LightningDataModule):
         num_neighbors: list[int] | None = None,
         sampling: Literal["uniform", "recent"] = "uniform",
         num_workers: int = 0,
-        cache_dir: str | None = ".fraudring/cache",
+        cache_dir: str | None = "auto",
         seed: int = 0,
     ) -> None:
         super().__init__()
@@ -180,7 +189,7 @@ class DataModule(L.LightningDataModule):
         try:
             cache = None
             if h.cache_dir and self._frames is None:
-                cache = Path(h.cache_dir) / f"{self._fingerprint(store)}.pt"
+                cache = _cache_folder(h.cache_dir) / f"{self._fingerprint(store)}.pt"
                 if cache.is_file():
                     self.stages, self.meta = data_cache.load(cache)
                     self.data = self.stages["train"]
