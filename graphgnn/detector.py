@@ -119,7 +119,17 @@ class Detector:
                 chosen[label] = set(key[frame["anomaly_score"] >= cut])
             else:
                 chosen[label] = set(key[key.isin(wanted)])
-        reasons = build_reasons(frames, scored, chosen, self.scorer.feature_names)
+        attributions = None
+        if hasattr(self.scorer, "attribute"):
+            try:
+                attributions = self.scorer.attribute(frames, chosen, as_of=as_of)
+            except Exception as e:  # model attribution is extra detail, never a failure
+                import warnings
+
+                warnings.warn(f"model attribution skipped: {type(e).__name__}: {e}",
+                              stacklevel=2)
+        reasons = build_reasons(frames, scored, chosen, self.scorer.feature_names,
+                                attributions=attributions)
         rows = []
         for label, frame in scored.items():
             key = frame[schema.node(label).key].astype(str)

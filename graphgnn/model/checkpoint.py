@@ -126,6 +126,14 @@ class Scorer:
             out[t] = frame
         return out
 
+    def attribute(self, frames: GraphFrames, keys: dict[str, set[str]],
+                  as_of: int | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+        """Gradient x input attribution of ``keys``' GNN scores
+        (:func:`graphgnn.model.explain.attribute`)."""
+        from graphgnn.model import explain  # imports this module: load it when needed
+
+        return explain.attribute(self, frames, keys, as_of=as_of)
+
 
 def load_scorer(ckpt_path: str | Path, map_location: str | torch.device = "cpu") -> Scorer:
     """Load a training checkpoint for scoring.

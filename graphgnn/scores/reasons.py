@@ -15,6 +15,10 @@ Besides the flagged nodes, callers may pass ``explain`` — more keys to explain
 candidates above the ring percentile, so that every ring member carries reasons. Shared-entity
 reasons then count the other *suspects* (flagged or explained) too, always naming the entity.
 
+Callers with a differentiable model may pass ``attributions`` (gradient × input of the GNN
+score, :func:`graphgnn.model.explain.attribute`): "model: high orders in last 24h (+0.41)" and
+"model: driven by Device d0000042 and User u0000123" follow the shared-entity reasons.
+
 A node with nothing notable still gets one reason: its score's rank within its label.
 """
 
@@ -171,11 +175,28 @@ def _entity_shared(links: pd.DataFrame, flagged_users: set[str], kind: str,
             for e, n in flagged.items() if n >= 1}
 
 
+def _model_reasons(attr: dict | None) -> list[str]:
+    """The sentences of one node's attribution (features that moved its score, neighbours)."""
+    if not attr:
+        return []
+    lines = []
+    feats = [f"{'high' if z > 0 else 'low'} {describe_feature(name)} ({c:+.2g})"
+             for name, c, z in attr.get("features", []) if c != 0]
+    if feats:
+        lines.append("model: " + ", ".join(feats))
+    # Only neighbours that raised the score "drove" it.
+    near = [f"{label} {key}" for label, key, c in attr.get("neighbours", []) if c > 0]
+    if near:
+        lines.append("model: driven by " + " and ".join(near))
+    return lines
+
+
 def build_reasons(frames: GraphFrames, scores: dict[str, pd.DataFrame],
                   flagged: dict[str, set[str]],
                   feature_names: dict[str, list[str]] | None = None,
                   max_reasons: int = MAX_REASONS, *,
                   explain: dict[str, set[str]] | None = None,
+                  attributions: dict[str, dict[str, dict]] | None = None,
                   ) -> dict[str, dict[str, list[str]]]:
     """Reasons for every flagged node (and every node of ``explain``).
 
@@ -187,6 +208,10 @@ def build_reasons(frames: GraphFrames, scores: dict[str, pd.DataFrame],
         max_reasons: at most this many per node (at least one is always given).
         explain: label -> more keys to explain, e.g. the ring candidates (users at or above
             the ring percentile): every ring member then has reasons.
+        attributions: label -> key -> a node's model attribution (``features``:
+            ``(name, contribution, z)``, ``neighbours``: ``(label, key, contribution)``), as
+            :func:`graphgnn.model.explain.attribute` returns; its sentences come right after
+            the shared-entity reasons.
 
     Returns:
         label -> key -> list of 1..``max_reasons`` strings.
@@ -220,7 +245,8 @@ def build_reasons(frames: GraphFrames, scores: dict[str, pd.DataFrame],
         total = len(frame)
         per: dict[str, list[str]] = {}
         for k, rank in zip(sub[key].astype(str), ranks, strict=True):
-            lines = (shared.get(k, []) + feats.get(k, []))[:max_reasons]
+            model = _model_reasons((attributions or {}).get(label, {}).get(k))
+            lines = (shared.get(k, []) + model + feats.get(k, []))[:max_reasons]
             if not lines:
                 lines = [f"score ranks {int(rank):,} of {total:,} {label} nodes"]
             per[k] = lines

@@ -191,9 +191,17 @@ def run_scoring(
         users = scores.get("User")
         explain = {} if users is None else {"User": set(users[schema.node("User").key][
             percentiles(users["anomaly_score"].to_numpy()) >= ring_pct].astype(str))}
+        attributions = None
+        if hasattr(scorer, "attribute"):
+            t_attr = time.perf_counter()
+            try:
+                attributions = scorer.attribute(frames, flagged_keys, as_of=as_of)
+            except Exception as e:  # an explanation must never fail a scoring run
+                log(f"model attribution skipped: {type(e).__name__}: {e}")
+            result.seconds["attribution"] = time.perf_counter() - t_attr
         why = reasons_mod.build_reasons(frames, scores, flagged_keys,
                                         getattr(scorer, "feature_names", None),
-                                        explain=explain)
+                                        explain=explain, attributions=attributions)
         result.seconds["reasons"] = time.perf_counter() - t
 
         t = time.perf_counter()
