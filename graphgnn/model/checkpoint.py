@@ -132,7 +132,7 @@ class Scorer:
         (:func:`graphgnn.model.explain.attribute`)."""
         from graphgnn.model import explain  # imports this module: load it when needed
 
-        return explain.attribute(self, frames, keys, as_of=as_of)
+        return explain.attribute(self, frames, keys, as_of=as_of, align=align_attributes)
 
 
 def load_scorer(ckpt_path: str | Path, map_location: str | torch.device = "cpu") -> Scorer:

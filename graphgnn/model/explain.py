@@ -16,6 +16,7 @@ of the requested ones, default 500) are attributed per call; the rest are left o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -25,7 +26,6 @@ from torch import Tensor
 from graph_build import schema
 from graph_build.errors import FraudringError
 from graph_build.frames import GraphFrames, canonical_order
-from graphgnn.model.checkpoint import RETRAIN_HINT, align_attributes
 from graphgnn.model.hetero import build_hetero, normalise
 from graphgnn.model.prepare import known_from_json, snapshot
 
@@ -70,14 +70,15 @@ def _receptive_field(adj: dict[str, list[tuple[str, Tensor, Tensor]]], t: str, i
     return {k: torch.sort(v).values for k, v in seen.items()}
 
 
-def _prepare(scorer, frames: GraphFrames, as_of: int | None):
+def _prepare(scorer, frames: GraphFrames, as_of: int | None, align: Callable | None):
     """The normalised graph exactly as :meth:`Scorer.score` builds it, plus the node keys."""
     frames = canonical_order(frames)
     fs = snapshot(frames, as_of, known_from_json(scorer.meta.get("known_labels")))
-    align_attributes(fs, scorer.feature_names)
+    if align is not None:
+        align(fs, scorer.feature_names)
     if fs.names != scorer.feature_names:
         raise FraudringError("the features computed now differ from the checkpoint's",
-                             hint=RETRAIN_HINT)
+                             hint="retrain with this version (fraudring train fit)")
     data = normalise(build_hetero(fs), scorer.normaliser)
     keys = {t: fs.tables[t][schema.node(t).key].astype(str).to_numpy()
             for t in data.node_types if t in fs.tables}
@@ -86,7 +87,8 @@ def _prepare(scorer, frames: GraphFrames, as_of: int | None):
 
 def attribute(scorer, frames: GraphFrames, keys: dict[str, set[str]],
               as_of: int | None = None, top_features: int = 3, top_neighbours: int = 2,
-              max_nodes: int = MAX_NODES) -> dict[str, dict[str, dict[str, Any]]]:
+              max_nodes: int = MAX_NODES, align: Callable | None = None,
+              ) -> dict[str, dict[str, dict[str, Any]]]:
     """Gradient × input attribution of the GNN score of the nodes ``keys``.
 
     Args:
@@ -97,6 +99,9 @@ def attribute(scorer, frames: GraphFrames, keys: dict[str, set[str]],
         top_features: own features kept per node (largest ``|grad × input|``).
         top_neighbours: neighbour nodes kept per node (largest summed ``|grad × input|``).
         max_nodes: attribute at most this many nodes, the highest GNN scores first.
+        align: ``(feature set, feature names)`` giving the feature set the checkpoint's
+            ``attr_*`` columns (:func:`graphgnn.model.checkpoint.align_attributes`; passed in
+            because the checkpoint module imports this one).
 
     Returns:
         label -> key -> ``{"score": GNN score, "features": [(name, contribution, z)],
@@ -108,14 +113,16 @@ def attribute(scorer, frames: GraphFrames, keys: dict[str, set[str]],
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _attribute(scorer, frames, keys, as_of, top_features, top_neighbours, max_nodes)
+        return _attribute(scorer, frames, keys, as_of, top_features, top_neighbours, max_nodes,
+                          align)
     finally:
         torch.set_num_threads(threads)
 
 
-def _attribute(scorer, frames, keys, as_of, top_features, top_neighbours, max_nodes):
+def _attribute(scorer, frames, keys, as_of, top_features, top_neighbours, max_nodes,
+                          align):
     system = scorer.system
-    data, node_keys = _prepare(scorer, frames, as_of)
+    data, node_keys = _prepare(scorer, frames, as_of, align)
     device = next(system.parameters()).device
     data = data.to(device)
     wanted: list[tuple[float, str, int]] = []
