@@ -104,14 +104,7 @@ class Scorer:
             (z-scores, named as ``feature_names[label]``) for explanations; one row per node of
             that label present at ``as_of``.
         """
-        # One row order whatever the source (a store's export, a request's subgraph, tables):
-        # the same graph must always give the same scores.
-        frames = canonical_order(frames)
-        fs = snapshot(frames, as_of, known_from_json(self.meta.get("known_labels")))
-        align_attributes(fs, self.feature_names)
-        if fs.names != self.feature_names:
-            raise FraudringError("the features computed now differ from the checkpoint's",
-                                 hint=RETRAIN_HINT)
+        fs = self.features(frames, as_of)
         data = normalise(build_hetero(fs), self.normaliser)
         device = next(self.system.parameters()).device
         scores = self.system.node_scores(data.to(device))
@@ -125,6 +118,22 @@ class Scorer:
             frame.insert(0, key, fs.tables[t][key].to_numpy())
             out[t] = frame
         return out
+
+    def features(self, frames: GraphFrames, as_of: int | None = None) -> feats.FeatureSet:
+        """The point-in-time features this checkpoint's model reads, as of ``as_of``.
+
+        Raises:
+            FraudringError: the features computed now differ from the checkpoint's.
+        """
+        # One row order whatever the source (a store's export, a request's subgraph, tables):
+        # the same graph must always give the same scores.
+        frames = canonical_order(frames)
+        fs = snapshot(frames, as_of, known_from_json(self.meta.get("known_labels")))
+        align_attributes(fs, self.feature_names)
+        if fs.names != self.feature_names:
+            raise FraudringError("the features computed now differ from the checkpoint's",
+                                 hint=RETRAIN_HINT)
+        return fs
 
     def attribute(self, frames: GraphFrames, keys: dict[str, set[str]],
                   as_of: int | None = None) -> dict[str, dict[str, dict[str, Any]]]:

@@ -16,13 +16,12 @@ import pandas as pd
 import torch
 from torch_geometric.data import HeteroData
 
-from graph_build.errors import FraudringError
 from graph_build.frames import GraphFrames, canonical_order
 from graphgnn.model import context
 from graphgnn.model import features as feats
-from graphgnn.model.checkpoint import RETRAIN_HINT, align_attributes
+from graphgnn.model.checkpoint import align_attributes
 from graphgnn.model.hetero import build_hetero, normalise
-from graphgnn.model.prepare import known_from_json, snapshot
+from graphgnn.model.prepare import known_from_json
 
 
 @dataclass
@@ -45,12 +44,7 @@ class BatchOutputs:
 @torch.no_grad()
 def batch_outputs(scorer, frames: GraphFrames, as_of: int | None) -> BatchOutputs:
     """``Scorer.score``'s steps on the whole graph, keeping every intermediate result."""
-    frames = canonical_order(frames)
-    fs = snapshot(frames, as_of, known_from_json(scorer.meta.get("known_labels")))
-    align_attributes(fs, scorer.feature_names)
-    if fs.names != scorer.feature_names:
-        raise FraudringError("the features computed now differ from the checkpoint's",
-                             hint=RETRAIN_HINT)
+    fs = scorer.features(frames, as_of)
     data = build_hetero(fs)
     raw = {t: data[t].x.clone() for t in data.node_types}
     data = normalise(data, scorer.normaliser)
