@@ -93,8 +93,9 @@ class System(Objectives, Selection, L.LightningModule):
             raise ValueError(f"head must be 'sage' or 'hybrid', not {head!r}")
         self.save_hyperparameters()
         self.objective = objective
-        self.model = HeteroSAGE(in_dims, edge_types(), hidden, num_layers, aggr, norm, dropout,
-                                skip, jk, SCORED_TYPES, recon_dim)
+        self.model = HeteroSAGE(in_dims, edge_types(), hidden=hidden, num_layers=num_layers,
+                                aggr=aggr, norm=norm, dropout=dropout, skip=skip, jk=jk,
+                                scored_types=SCORED_TYPES, recon_dim=recon_dim)
         self.type_weights = {"User": 1.0, "Order": 1.0, "Device": 0.5, "IP": 0.5} | (
             type_weights or {})
         # Unsupervised score calibration per scored type: [feature scale, edge scale, c, n].
