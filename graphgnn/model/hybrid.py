@@ -10,6 +10,8 @@ checkpoint as LightGBM's own text model (a string: JSON-safe, no pickle).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 #: LightGBM settings: small leaves and strong regularisation (a few hundred positives).
@@ -55,10 +57,17 @@ def fit_trees(x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray, y_val
                                                           "val_auprc": float(score)}
 
 
-def predict_trees(model: str, x: np.ndarray) -> np.ndarray:
-    """Fraud probabilities ``[N]`` from a model string of :func:`fit_trees`."""
+@lru_cache(maxsize=16)
+def _booster(model: str):
+    """The parsed Booster of a model string: parsing costs ~ms per call, a server scores often."""
     import lightgbm as lgb
 
+    return lgb.Booster(model_str=model)
+
+
+def predict_trees(model: str, x: np.ndarray) -> np.ndarray:
+    """Fraud probabilities ``[N]`` from a model string of :func:`fit_trees`."""
     if len(x) == 0:
         return np.zeros(0)
-    return lgb.Booster(model_str=model).predict(x, num_threads=2)
+    # One thread for a handful of rows: thread start-up costs more than it saves.
+    return _booster(model).predict(x, num_threads=1 if len(x) < 256 else 2)
