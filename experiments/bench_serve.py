@@ -44,6 +44,9 @@ def _prepare(work: Path, users: int, seed: int):
     from graphgnn.cli.train import run_lightning_cli
     from graphgnn.model.checkpoint import load_scorer
 
+    ckpt = work / "runs" / "latest.ckpt"
+    if ckpt.is_file():  # --work of an earlier run: reuse its graph and model
+        return FalkorStore(work / "store"), load_scorer(ckpt)
     generate(work / "data", users=users, seed=seed)
     store = FalkorStore(work / "store")
     build(work / "data", store, log=lambda _m: None)
@@ -51,7 +54,7 @@ def _prepare(work: Path, users: int, seed: int):
                        f"--data.data_dir={work / 'data'}", f"--data.cache_dir={work}/cache",
                        f"--trainer.default_root_dir={work}/runs", "--trainer.max_epochs=2",
                        "--model.hidden=16"])
-    return store, load_scorer(work / "runs" / "latest.ckpt")
+    return store, load_scorer(ckpt)
 
 
 def _bodies(store, n: int, seed: int) -> list[dict]:
@@ -111,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=11)
     p.add_argument("--approx", type=int, default=30,
                    help="orders checked against an exact recompute (approximation figures)")
-    p.add_argument("--work", type=Path, default=None)
+    p.add_argument("--work", type=Path, default=None,
+                   help="work folder; one holding runs/latest.ckpt is reused (graph + model)")
     args = p.parse_args(argv)
 
     import torch

@@ -1,39 +1,42 @@
 """A new order scored from the cached batch state: recompute only what the order touches.
 
-1. **Frames subgraph** around the nodes the order touches (its user, device, IP, address,
-   card, products): their own history — the orders of each (at most :data:`HUB_CAP` per node),
-   every relationship of those orders, the users' device/IP links, the orders at the user's
-   addresses and cards — plus the order's own rows (the build's mapping).
-2. **Features** of the order and of the touched nodes by the batch feature code on that
-   subgraph (:func:`graphgnn.model.serving.local_features`): the order's are exact (orders are
-   described from their own prior history); the touched nodes' counts and windows are exact
-   up to hub caps. Two kinds come from the cache, stale by this one order: population shares
-   (``*_freq``) of existing nodes and the co-user context columns (``co_*``) of an existing
-   user (they read four hops further). A new user's co-user columns are computed on the
-   subgraph. Every other node's features are the cached ones.
-3. **Forward pass** on the L-hop subgraph around the order (L = model depth): the cached
-   HeteroData's in-edges of every node within L - 1 hops (their sources join as the outer
-   shell) plus the order's new edges, all edge types present, as in batch.
+1. **Features** of the order and of the nodes it touches (user, device, IP, address, card,
+   products) with the order added, from the cached per-node history
+   (:mod:`graphgnn.api.order_features_fast`: numpy look-ups on sorted streams, no frames):
+   the order's are exact (orders are described from their own prior history), the touched
+   nodes' counts and windows are exact. From the cache, stale by this one order: population
+   shares (``*_freq``) of existing nodes, the co-user context columns (``co_*``) of an
+   existing user (they read four hops further), ``attr_*`` columns. A new user's co-user
+   columns are computed (:mod:`graphgnn.api.co_users_fast`).
+2. **Forward pass** on the order's computation tree (:mod:`graphgnn.api.fast_forward`): the
+   order, the touched nodes and one stand-in row per touched node and edge type holding the
+   aggregation of its in-neighbours' features in the graph with the order added.
 
 An answer is ``exact = False``: the stale columns above, and the untouched neighbours whose
-counts the order would move (the device's other users …), are approximations; the serve
-benchmark measures how far they move scores.
+features the order would move (the device's other users …), are approximations; the serve
+benchmark measures how far they move scores against :func:`exact_recompute`.
+
+:func:`frames_subgraph` (the cached frames around a few nodes) serves the reasons.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import torch
-from torch_geometric.data import HeteroData
 
 from graph_build import schema
 from graph_build.frames import GraphFrames, empty_node_frame, empty_rel_frame
+from graphgnn.api import order_features_fast as off
+from graphgnn.api.co_users_fast import co_user_updates
+from graphgnn.api.fast_forward import Edge, computation_tree
 from graphgnn.api.snapshot_cache import CachedState, take
-from graphgnn.model.pit import _freq
-from graphgnn.model.serving import local_features
+from graphgnn.model.features import _finish
+from graphgnn.model.serving import type_scores
 
 Node = tuple[str, str]
 HUB_CAP = 1_000  # orders / links read per touched node (hubs: the last ones)
@@ -50,10 +53,17 @@ class FastAnswer:
 
     score: float
     x: np.ndarray  # the order's normalised features
-    frames: GraphFrames  # the frames subgraph (for reasons)
     exact: bool
-    nodes: int  # nodes of the forward pass
-    frame_nodes: int  # nodes of the frames subgraph
+    nodes: int  # rows of the forward pass
+    make_frames: Callable[[], GraphFrames] = field(repr=False, default=GraphFrames)
+    timing: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def frames(self) -> GraphFrames:
+        """The frames subgraph around the order (for reasons; built on first use)."""
+        if not hasattr(self, "_frames"):
+            self._frames = self.make_frames()
+        return self._frames
 
 
 def _rows(state: CachedState, nodes: list[Node]) -> dict[str, np.ndarray]:
@@ -137,139 +147,140 @@ def _merge_rel(rel: str, base: pd.DataFrame, extra: pd.DataFrame | None) -> pd.D
     return frame.drop_duplicates(["src", "dst"], keep="first").reset_index(drop=True)
 
 
-def _population_share(state: CachedState, label: str, column: str, value) -> float | None:
-    """A new node's ``<column>_freq``: its value's share among the cached nodes plus it."""
-    frame = state.out.fs.frames.nodes[label]
-    if column not in frame:
-        return None
-    both = pd.concat([frame[column].astype("string"), pd.Series([value], dtype="string")],
-                     ignore_index=True)
-    return float(_freq(both)[-1])
+_CO_PREFIXES = ("co_", "co2_")
+_ORDER_REL = {"Device": "FROM_DEVICE", "IP": "FROM_IP", "Address": "SHIPPED_TO",
+              "PaymentMethod": "PAID_WITH"}
+_LINK_REL = {"Device": "USED_DEVICE", "IP": "USED_IP"}
 
 
-def touched_features(state: CachedState, scorer, local, nodes: list[Node],
-                     new: set[Node]) -> dict[Node, np.ndarray]:
-    """Raw feature vectors of ``nodes`` from the local FeatureSet, cached columns filled in."""
-    out = {}
-    for label, key in nodes:
-        names = scorer.feature_names[label]
-        table = local.tables[label]
-        spec = schema.node(label)
-        hit = np.flatnonzero(table[spec.key].to_numpy() == key)
-        if not len(hit):
-            continue
-        x = table[names].iloc[int(hit[0])].to_numpy(np.float32).copy()
-        r = state.row(label, key)
-        for i, name in enumerate(names):
-            cached = name.endswith("_freq") or (label == "User" and r is not None
-                                                and name.startswith(("co_", "co2_")))
-            if not cached:
-                continue
-            if r is not None:
-                x[i] = float(state.out.raw[label][r, i])
-            elif (label, key) in new and name.endswith("_freq"):
-                row = local.frames.nodes[label]
-                value = row.loc[row[spec.key] == key, name[:-5]].iloc[0] \
-                    if name[:-5] in row else None
-                share = _population_share(state, label, name[:-5], value)
-                if share is not None:
-                    x[i] = share
-        out[(label, key)] = np.nan_to_num(x, nan=0.0)
+def _num(v) -> float:
+    return float(v) if v is not None else float("nan")
+
+
+def new_order(body, state: CachedState) -> off.NewOrder:
+    """The order of a request as the build's mapping reads it (one line per product)."""
+    lines: dict[str, tuple[str, float, float]] = {}
+    for item in body.items:  # the build keeps one CONTAINS per (order, product): the first
+        lines.setdefault(item.product_id, (item.product_id, float(item.quantity),
+                                           _num(item.price)))
+    ents = {label: getattr(body, f) for f, label in (
+        ("device_id", "Device"), ("ip", "IP"), ("address_id", "Address"),
+        ("payment_id", "PaymentMethod")) if getattr(body, f) is not None}
+    attrs = body.user
+    created = attrs.created_at if attrs is not None and attrs.created_at is not None \
+        else body.created_at
+    props = {"country": getattr(attrs, "country", None),
+             "email_domain": getattr(attrs, "email_domain", None)}
+    return off.NewOrder(body.order_id, body.user_id, int(body.created_at), float(body.amount),
+                        ents, list(lines.values()), float(created), props)
+
+
+def order_rows(state: CachedState, req: off.NewOrder) -> off.Rows:
+    return off.Rows(state.row("User", req.user),
+                    {label: state.row(label, key) for label, key in req.entities.items()},
+                    [state.row("Product", p) for p, _, _ in req.lines])
+
+
+def order_edges(state: CachedState, req: off.NewOrder, rows: off.Rows,
+                co_users: list[int]) -> list[Edge]:
+    """The edges the order adds, both directions (links only where the pair is new)."""
+    order, user = ("Order", req.key), ("User", req.user)
+    out: list[Edge] = []
+
+    def both(s, rel: str, d) -> None:
+        out.append((s, (s[0], rel, d[0]), d))
+        out.append((d, (d[0], f"rev_{rel}", s[0]), s))
+
+    both(user, "PLACED", order)
+    h = state.history
+    for label, key in req.entities.items():
+        both(order, _ORDER_REL[label], (label, key))
+        if label in _LINK_REL:
+            links, row = h.links[label], rows.ent[label]
+            mine = links.e[links.by_u.ids[slice(*links.by_u.bounds(rows.user))]]
+            if row is None or not np.any(mine == row):
+                both(user, _LINK_REL[label], (label, key))
+    for p, _, _ in req.lines:
+        both(order, "CONTAINS", ("Product", p))
+    keys = state.out.fs.frames.keys("User")
+    for b in co_users:
+        other = ("User", str(keys.iloc[b]))
+        out += [(other, ("User", "co_user", "User"), user),
+                (user, ("User", "co_user", "User"), other)]
     return out
 
 
+def _vector(state: CachedState, scorer, label: str, row: int | None,
+            f: dict[str, float]) -> np.ndarray:
+    """Feature vector in the checkpoint's order: computed columns finished as batch does,
+    the rest from the cached row (0 for a new node)."""
+    names = scorer.feature_names[label]
+    done = _finish({k: np.array([v], np.float64) for k, v in f.items()})
+    cached = state.out.raw[label][row].numpy() if row is not None else None
+    out = np.zeros(len(names), np.float32)
+    for i, name in enumerate(names):
+        if name in done:
+            out[i] = done[name][0]
+        elif cached is not None:
+            out[i] = cached[i]
+    return out
+
+
+def fast_features(state: CachedState, scorer, body, as_of: int):
+    """``(order, rows, raw, co_users)``: the request's order, the cached rows it touches, the
+    raw (un-normalised) feature vectors of the order and of every touched node, and a new
+    user's co-user rows."""
+    from graphgnn.api.co_users_fast import new_user_context  # noqa: I001 (after off)
+
+    h = state.history
+    req = new_order(body, state)
+    rows = order_rows(state, req)
+    raw = {("Order", req.key): _vector(state, scorer, "Order", None,
+                                       off.order_raw(h, req, rows))}
+    user_f = off.user_raw(h, req, rows, as_of)
+    co: list[int] = []
+    if rows.user is None:
+        extra, co = new_user_context(state, scorer, req, rows)
+        user_f.update(extra)
+    raw[("User", req.user)] = _vector(state, scorer, "User", rows.user, user_f)
+    for label, key in req.entities.items():
+        raw[(label, key)] = _vector(state, scorer, label, rows.ent[label], off.entity_raw(
+            h, req, rows, label, rows.ent[label], key, as_of))
+    for (p, _, _), r in zip(req.lines, rows.prods, strict=True):
+        raw[("Product", p)] = _vector(state, scorer, "Product", r, off.entity_raw(
+            h, req, rows, "Product", r, p, as_of))
+    return req, rows, raw, co
+
+
 @torch.no_grad()
-def score_new_order(state: CachedState, scorer, order: Node, touched: list[Node],
-                    hyp: GraphFrames, as_of: int, depth: int) -> FastAnswer:
-    """Score the hypothetical order ``order`` (rows in ``hyp``) against the cached state."""
-    new = {n for n in [order, *touched] if state.row(*n) is None}
-    frames, capped = frames_subgraph(state, touched, hyp)
-    user_new = any(label == "User" for label, _ in new)
-    local = local_features(scorer, frames, as_of, user_context=user_new)
-    nodes = [order, *touched]
-    raw = touched_features(state, scorer, local, nodes, new)
-    data = state.out.data
+def score_new_order(state: CachedState, scorer, body, as_of: int,
+                    make_frames: Callable[[], GraphFrames] = GraphFrames) -> FastAnswer:
+    """Score the hypothetical order of ``body`` against the cached state, as of ``as_of``."""
+    t0 = time.perf_counter()
+    req, rows, raw, co = fast_features(state, scorer, body, as_of)
+    order = ("Order", req.key)
+    t1 = time.perf_counter()
     norm = {n: scorer.normaliser.apply(n[0], torch.from_numpy(v[None, :]))[0]
             for n, v in raw.items()}
-    # Local node ids: cached rows first (in order of discovery), then the new nodes.
-    rows: dict[str, list[int]] = {t: [] for t in data.node_types}
-    pos: dict[str, dict[int, int]] = {t: {} for t in data.node_types}
-
-    def local_id(t: str, r: int) -> int:
-        if r not in pos[t]:
-            pos[t][r] = len(rows[t])
-            rows[t].append(r)
-        return pos[t][r]
-
-    frontier = {t: [] for t in data.node_types}
-    for label, key in touched:
-        r = state.row(label, key)
-        if r is not None:
-            local_id(label, r)
-            frontier[label].append(r)
-    edges: dict[tuple, list[tuple[np.ndarray, np.ndarray]]] = {et: [] for et in data.edge_types}
-    for _ in range(depth - 1):  # in-edges of every node within depth - 1 hops
-        nxt = {t: [] for t in data.node_types}
-        for et in data.edge_types:
-            at = np.unique(np.array(frontier[et[2]], np.int64))
-            if not len(at):
-                continue
-            ids, _ = take(state.in_edges[et], at)
-            ei = data[et].edge_index[:, ids].numpy()
-            src = [local_id(et[0], int(s)) for s in ei[0]]
-            dst = [pos[et[2]][int(d)] for d in ei[1]]
-            edges[et].append((np.array(src, np.int64), np.array(dst, np.int64)))
-            seen = set(frontier[et[0]])
-            nxt[et[0]].extend(int(s) for s in np.unique(ei[0]) if int(s) not in seen)
-        frontier = nxt
-    # The new nodes get ids after the cached ones.
-    counts = {t: len(rows[t]) for t in data.node_types}
-    new_id: dict[Node, int] = {}
-    for n in nodes:
-        if n in new and n not in new_id:
-            new_id[n] = counts[n[0]]
-            counts[n[0]] += 1
-
-    def lid(n: Node) -> int:
-        r = state.row(*n)
-        return new_id[n] if r is None else pos[n[0]][r]
-
-    for rel, spec in schema.RELATIONSHIPS.items():  # the order's own edges, both directions
-        frame = hyp.rels.get(rel)
-        if frame is None or not len(frame):
-            continue
-        for s_key, d_key in zip(frame["src"].astype(str), frame["dst"].astype(str), strict=True):
-            s, d = (spec.source, s_key), (spec.target, d_key)
-            if s not in new and d not in new:
-                continue  # an existing link (the user's known device): already cached
-            if s not in raw or d not in raw:
-                continue
-            one = (np.array([lid(s)]), np.array([lid(d)]))
-            edges[(spec.source, rel, spec.target)].append(one)
-            edges[(spec.target, f"rev_{rel}", spec.source)].append((one[1], one[0]))
-    batch = HeteroData()
-    for t in data.node_types:
-        x = data[t].x[torch.as_tensor(rows[t], dtype=torch.long)] if rows[t] else \
-            data[t].x[:0]
-        extra = [norm[n] for n in nodes if n in new_id and n[0] == t and n in norm]
-        if extra:
-            x = torch.cat([x, torch.stack(extra)])
-        for n, v in norm.items():  # touched existing nodes: their recomputed features
-            if n[0] == t and n not in new:
-                x[pos[t][state.row(*n)]] = v
-        batch[t].x = x
-        batch[t].num_nodes = x.shape[0]
-    for et in data.edge_types:
-        parts = edges[et]
-        ei = np.stack([np.concatenate([p[0] for p in parts]),
-                       np.concatenate([p[1] for p in parts])]) if parts else \
-            np.zeros((2, 0), np.int64)
-        batch[et].edge_index = torch.from_numpy(ei.astype(np.int64))
-    scores = scorer.system.node_scores(batch)
-    score = float(np.clip(np.nan_to_num(scores["Order"][new_id[order]].item()), 0.0, 1.0))
-    return FastAnswer(score, norm[order].numpy(), frames, exact=False,
-                      nodes=sum(counts.values()), frame_nodes=sum(len(f) for f in
-                                                                   frames.nodes.values()))
+    node_rows = {("User", req.user): rows.user,
+                 **{(label, key): rows.ent[label] for label, key in req.entities.items()},
+                 **{("Product", p): r for (p, _, _), r in zip(req.lines, rows.prods,
+                                                              strict=True)}}
+    moved = co_user_updates(state, scorer, rows.user, raw[("User", req.user)])
+    changed = {("User", b): scorer.normaliser.apply("User", torch.from_numpy(v[None, :]))[0]
+               for b, v in moved.items()}
+    aggr = str(scorer.system.hparams.get("aggr", "mean"))
+    batch, at = computation_tree(state, norm, node_rows, order,
+                                 order_edges(state, req, rows, co), aggr, changed)
+    t2 = time.perf_counter()
+    score = float(np.clip(np.nan_to_num(type_scores(scorer.system, batch, "Order")[at].item()),
+                          0.0, 1.0))
+    t3 = time.perf_counter()
+    return FastAnswer(score, norm[order].numpy(), exact=False,
+                      nodes=sum(batch[t].num_nodes for t in batch.node_types),
+                      make_frames=make_frames,
+                      timing={"features": 1000 * (t1 - t0), "tree": 1000 * (t2 - t1),
+                              "forward": 1000 * (t3 - t2)})
 
 
 def exact_recompute(state: CachedState, scorer, hyp: GraphFrames, order_key: str,

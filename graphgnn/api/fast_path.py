@@ -20,7 +20,8 @@ import time
 
 from graph_build import cypher, schema
 from graph_build.errors import StoreError
-from graphgnn.api.fast_order import score_new_order
+from graphgnn.api.fast_forward import supports
+from graphgnn.api.fast_order import frames_subgraph, score_new_order
 from graphgnn.api.ingest import hypothetical_frames, order_tables, user_row
 from graphgnn.api.schemas import OrderRequest, ScoreResponse, UserRequest
 from graphgnn.api.snapshot_cache import CachedState
@@ -98,12 +99,14 @@ class FastPath:
         if known is not None:  # already in the graph: its batch score
             return self._respond(order, known, state, t0, True, ring, state.as_of, True, 0,
                                  "cache")
-        if as_of < state.as_of:
-            return None  # a what-if in the past: the cache holds the present
-        hyp = order_frames(state, body)
+        if as_of < state.as_of or body.created_at < state.as_of or as_of < body.created_at \
+                or not supports(self.online.scorer) or state.history is None:
+            # A what-if in the past (the cache holds the present), an order before the cached
+            # events, or a model the computation tree does not reproduce: the exact path.
+            return None
         t1 = time.perf_counter()
-        ans = score_new_order(state, self.online.scorer, order, touched, hyp, as_of,
-                              self.online.depth)
+        ans = score_new_order(state, self.online.scorer, body, as_of, make_frames=lambda: (
+            frames_subgraph(state, touched, order_frames(state, body))[0]))
         return self._respond(order, ans.score, state, t0, False, ring, as_of, ans.exact,
                              ans.nodes, "fast", ans=ans, t_mid=t1)
 

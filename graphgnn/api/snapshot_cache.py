@@ -22,7 +22,9 @@ import numpy as np
 
 from graph_build import cypher, schema
 from graph_build.stores.base import GraphStore
+from graphgnn.api.history import History, build_history
 from graphgnn.model.features import _edges
+from graphgnn.model.prepare import known_from_json
 from graphgnn.model.serving import BatchOutputs, batch_outputs
 
 log = logging.getLogger("fraudring.serve")
@@ -66,6 +68,8 @@ class CachedState:
         in_edges: HeteroData edge type -> edge ids grouped by target row (message inputs).
         flagged: scored label -> keys flagged by the latest run.
         build_s: seconds the build took.
+        history: the per-node event streams a new order's features read
+            (:mod:`graphgnn.api.history`).
     """
 
     as_of: int
@@ -78,6 +82,7 @@ class CachedState:
     in_edges: dict[tuple[str, str, str], CSR]
     flagged: dict[str, set[str]] = field(default_factory=dict)
     build_s: float = 0.0
+    history: History | None = None
 
     def row(self, label: str, key: str) -> int | None:
         return self.index.get(label, {}).get(key)
@@ -110,8 +115,9 @@ def build_state(store: GraphStore, scorer, run_id: str | None) -> CachedState:
                 for et in out.data.edge_types}
     flagged = {label: {str(r["key"]) for r in store.read(
         cypher.render("scoring/flagged_keys", label=label))} for label in schema.SCORED_LABELS}
+    history = build_history(out.fs, known_from_json(scorer.meta.get("known_labels")))
     return CachedState(int(out.fs.as_of), run_id, out, index, rel_rows, by_src, by_dst,
-                       in_edges, flagged, time.perf_counter() - t0)
+                       in_edges, flagged, time.perf_counter() - t0, history)
 
 
 class SnapshotCache:

@@ -82,3 +82,14 @@ def local_features(scorer, frames: GraphFrames, as_of: int,
                                                           dtype=np.float32)], axis=1)
     align_attributes(fs, scorer.feature_names)
     return fs
+
+
+@torch.no_grad()
+def type_scores(system, batch: HeteroData, t: str) -> torch.Tensor:
+    """``system.node_scores(batch)[t]`` for one scored type only (the same branches: the
+    hybrid's trees when the type has them, else its selected model's head)."""
+    if t in system.trees and not system.training:
+        return system.tree_scores(batch, t)
+    model = system._model_for(t)  # noqa: SLF001 - the selection node_scores itself uses
+    emb = model(batch.x_dict, batch.edge_index_dict)
+    return torch.sigmoid(model.score_logits({t: emb[t]})[t].float())

@@ -1,0 +1,112 @@
+"""The forward pass for one new order on a computation tree of a few rows.
+
+With a two-layer model, the order's output reads the layer-1 states of the order and of its
+direct neighbours (the nodes it touches), and each of those reads its own in-neighbours'
+input features through one aggregation per edge type. So the tree is: the order, the
+touched nodes (with their recomputed features) and, per touched node and incoming edge type,
+**one stand-in row** whose features are that aggregation over the node's in-neighbours in the
+graph with the order added (cached neighbours' normalised features, touched ones' new
+features, plus the new edges' sources). A SAGE ``mean`` (``sum``, ``max``) of one row is the
+row itself, so every layer-1 state the order reads equals the full graph's, and the model runs
+unchanged on a batch of tens of rows instead of the whole graph.
+
+Deeper models (more than two layers) and the unsupervised objective (its score reads edge
+reconstructions) are not served here: :func:`supports` says so and the caller falls back.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+from torch_geometric.data import HeteroData
+
+from graphgnn.api.snapshot_cache import CachedState, take
+
+Node = tuple[str, str]
+Edge = tuple[Node, tuple[str, str, str], Node]  # (source, edge type, target)
+
+
+def supports(scorer) -> bool:
+    """Whether :func:`order_score` reproduces this model's order scores."""
+    system = getattr(scorer, "system", None)
+    hp = getattr(system, "hparams", None) or {}
+    return (system is not None and int(hp.get("num_layers", 2)) <= 2
+            and hp.get("objective", "supervised") != "unsupervised"
+            and hp.get("aggr", "mean") in ("mean", "sum", "max"))
+
+
+def _aggregate(rows: Tensor, aggr: str) -> Tensor:
+    if aggr == "sum":
+        return rows.sum(0)
+    if aggr == "max":
+        return rows.amax(0)
+    return rows.mean(0)
+
+
+def computation_tree(state: CachedState, x: dict[Node, Tensor], rows: dict[Node, int | None],
+                     order: Node, edges: list[Edge], aggr: str,
+                     changed: dict[tuple[str, int], Tensor] | None = None,
+                     ) -> tuple[HeteroData, int]:
+    """The batch described in the module docstring and the order's row in it.
+
+    Args:
+        x: normalised features of the order and of every touched node (recomputed).
+        rows: touched node -> its row in the cached state (None: new).
+        edges: the edges the order adds (both directions, co-user pairs included).
+        changed: (type, cached row) -> new normalised features of other nodes the order
+            moves (in-neighbours of touched nodes: the user's co-users).
+    """
+    data = state.out.data
+    feats: dict[str, list[Tensor]] = {t: [] for t in data.node_types}
+    index: dict[Node, int] = {}
+
+    def add(t: str, v: Tensor) -> int:
+        feats[t].append(v)
+        return len(feats[t]) - 1
+
+    for node, v in x.items():
+        index[node] = add(node[0], v)
+    src_ids: dict[tuple, list[int]] = {et: [] for et in data.edge_types}
+    dst_ids: dict[tuple, list[int]] = {et: [] for et in data.edge_types}
+    fresh: dict[tuple[tuple, Node], list[Tensor]] = {}
+    for s, et, d in edges:
+        if d == order:  # the order's own in-edges: real rows of the tree
+            src_ids[et].append(index[s])
+            dst_ids[et].append(index[order])
+        elif d in x:  # a new in-edge of a touched node: its source joins the aggregation
+            v = x[s] if s in x else data[s[0]].x[state.row(*s)]
+            fresh.setdefault((et, d), []).append(v)
+    subs = {**(changed or {}), **{(n[0], r): x[n] for n, r in rows.items() if r is not None}}
+    for node in x:
+        if node == order:
+            continue
+        r = rows.get(node)
+        for et in data.edge_types:
+            if et[2] != node[0]:
+                continue
+            parts = list(fresh.get((et, node), []))
+            if r is not None:
+                ids, _ = take(state.in_edges[et], [r])
+                if len(ids):
+                    src = data[et].edge_index[0, torch.from_numpy(ids)]
+                    xs = data[et[0]].x[src]
+                    for (t, row), v in subs.items():
+                        if t == et[0]:
+                            hit = src == row
+                            if bool(hit.any()):
+                                xs[hit] = v
+                    parts.append(xs)
+            if not parts:
+                continue
+            stacked = torch.cat([p.reshape(-1, p.shape[-1]) for p in parts])
+            v = add(et[0], _aggregate(stacked, aggr))
+            src_ids[et].append(v)
+            dst_ids[et].append(index[node])
+    batch = HeteroData()
+    for t in data.node_types:
+        width = data[t].x.shape[1]
+        batch[t].x = torch.stack(feats[t]) if feats[t] else torch.zeros((0, width))
+        batch[t].num_nodes = len(feats[t])
+    for et in data.edge_types:
+        batch[et].edge_index = torch.tensor([src_ids[et], dst_ids[et]], dtype=torch.long)
+    return batch, index[order]
