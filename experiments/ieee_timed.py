@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from experiments.quality import QUALITY_CSV, RESULTS, evaluate
+from experiments.quality import QUALITY_CSV, RESULTS, bootstrap_rows, evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "ieee_cis_timed"
@@ -126,27 +126,32 @@ def describe(p) -> str:
 
 def run_timed(seeds: list[int], methods: list[str] | None = None, rows: int | None = None,
               out: Path = QUALITY_CSV, data_dir: Path = DATA, name: str = NAME,
-              pr: bool = True) -> list[dict]:
-    """Prepare the slice and evaluate ``methods`` on orders and users; rows of ``quality.csv``
-    (merged into ``out``)."""
+              pr: bool = True, cap_dir: Path = CAP_DIR) -> tuple[list[dict], list[dict]]:
+    """Prepare the slice and evaluate ``methods`` on orders and users: the rows of
+    ``quality.csv`` (merged into ``out``) and paired-bootstrap CI rows of (product - best
+    baseline) AUPRC (:func:`experiments.quality.bootstrap_rows`; printed, not merged into
+    ``quality_ci.csv``, whose rows are keyed by target alone)."""
     from experiments.baselines import METHODS as ALL
 
     chosen = tuple(m for m in ALL if m.name in (methods or METHODS)
                    and (m.setting == "supervised" or m.name == "component_score"))
-    order, user = prepare_timed(capped(rows, data_dir), name=name)
+    order, user = prepare_timed(capped(rows, data_dir, cap_dir), name=name)
     t1, t2 = order.meta["t1"], order.meta["t2"]
     print(f"{name}: T1 {pd.to_datetime(t1, unit='ms')}, T2 {pd.to_datetime(t2, unit='ms')}, "
           f"end {pd.to_datetime(order.meta['as_of'], unit='ms')}; label maturity "
           f"{MATURITY_HOURS:g} h; prepared in {order.seconds:.1f}s", file=sys.stderr)
     rows_out: list[dict] = []
+    scores: dict = {}
+    y_of: dict = {}
     for p in (order, user):
         print(describe(p), file=sys.stderr)
         if not p.test.any() or np.nansum(p.y[p.test]) == 0:
             print(f"  {p.target}: no test positives, skipped", file=sys.stderr)
             continue
         png = RESULTS / f"ieee_timed_pr_{p.target}.png" if pr else None
-        rows_out += evaluate(p, chosen, seeds, False, png, out)
-    return rows_out
+        y_of[(p.name, p.target)] = np.nan_to_num(p.y[p.test]).astype(int)
+        rows_out += evaluate(p, chosen, seeds, False, png, out, scores)
+    return rows_out, bootstrap_rows(scores, y_of)
 
 
 def table(rows: list[dict]) -> str:
@@ -164,4 +169,13 @@ def table(rows: list[dict]) -> str:
             cells.append("" if not len(v) else f"{v.mean():.3f}" if len(v) == 1
                          else f"{v.mean():.3f} ({v.min():.3f}-{v.max():.3f})")
         lines.append(f"| {target} | {method} | {len(rs)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def ci_table(ci: list[dict]) -> str:
+    """Markdown: the paired-bootstrap CI rows."""
+    lines = ["| target | product | best baseline | runs | AUPRC diff | 95% CI |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {r['target']} | {r['product']} | {r['baseline']} | {r['pairs']} | "
+              f"{r['diff']} | [{r['ci_low']}, {r['ci_high']}] |" for r in ci]
     return "\n".join(lines)

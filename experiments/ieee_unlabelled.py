@@ -163,7 +163,7 @@ def run_unlabelled(rows: int | None = None, epochs: int | None = None, work: Pat
         frames = export_frames(store)
         links = entity_links(frames)
         feats = scorer.score(frames, as_of=result.as_of)["User"]
-        table = ring_rows(rings, links, _users(data))
+        table = ring_rows(rings, links, frames.nodes["User"])
         results.mkdir(parents=True, exist_ok=True)
         table.to_csv(results / RINGS_CSV.name, index=False)
         if rings:
@@ -185,10 +185,3 @@ def run_unlabelled(rows: int | None = None, epochs: int | None = None, work: Pat
     write_summary(figures, results / "ieee_unlabelled.md")
     return figures
 
-
-def _users(data: Path) -> pd.DataFrame:
-    """``user_id`` and ``email_domain`` of each card, as the mapping names them."""
-    tx = pd.read_parquet(data / "transactions.parquet", columns=["card1", "P_emaildomain"])
-    tx = tx.dropna(subset=["card1"]).drop_duplicates("card1")  # the mapping: first row wins
-    return pd.DataFrame({"user_id": "card-" + tx["card1"].astype("int64").astype(str),
-                         "email_domain": tx["P_emaildomain"].to_numpy()})
