@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,8 +36,8 @@ from graphgnn.api import order_features_fast as off
 from graphgnn.api.co_users_fast import co_user_updates
 from graphgnn.api.fast_forward import Edge, computation_tree
 from graphgnn.api.snapshot_cache import CachedState, take
-from graphgnn.model.features import _finish
-from graphgnn.model.serving import type_scores
+from graphgnn.model.features import _RAW, _RAW_PREFIXES, _RAW_SUFFIXES
+from graphgnn.api.tree_model import order_score
 
 Node = tuple[str, str]
 HUB_CAP = 1_000  # orders / links read per touched node (hubs: the last ones)
@@ -210,20 +211,27 @@ def order_edges(state: CachedState, req: off.NewOrder, rows: off.Rows,
     return out
 
 
+@lru_cache(maxsize=64)
+def _log_mask(names: tuple[str, ...]) -> np.ndarray:
+    """Which columns :func:`graphgnn.model.features._finish` log1p-transforms."""
+    return np.array([n not in _RAW and not n.startswith(_RAW_PREFIXES)
+                     and not n.endswith(_RAW_SUFFIXES) for n in names], bool)
+
+
 def _vector(state: CachedState, scorer, label: str, row: int | None,
             f: dict[str, float]) -> np.ndarray:
-    """Feature vector in the checkpoint's order: computed columns finished as batch does,
-    the rest from the cached row (0 for a new node)."""
-    names = scorer.feature_names[label]
-    done = _finish({k: np.array([v], np.float64) for k, v in f.items()})
-    cached = state.out.raw[label][row].numpy() if row is not None else None
-    out = np.zeros(len(names), np.float32)
-    for i, name in enumerate(names):
-        if name in done:
-            out[i] = done[name][0]
-        elif cached is not None:
-            out[i] = cached[i]
-    return out
+    """Feature vector in the checkpoint's order: computed columns finished as batch does
+    (``_finish``, vectorised), the rest from the cached row (0 for a new node)."""
+    names = tuple(scorer.feature_names[label])
+    out = state.out.raw[label][row].numpy().astype(np.float64) if row is not None else \
+        np.zeros(len(names))
+    done = np.array([n in f for n in names], bool)
+    v = np.nan_to_num(np.array([float(f.get(n, 0.0)) for n in names]), nan=0.0, posinf=0.0,
+                      neginf=0.0)
+    log = _log_mask(names) & done
+    v[log] = np.log1p(v[log].clip(0))
+    out[done] = v[done].astype(np.float32)
+    return out.astype(np.float32)
 
 
 def fast_features(state: CachedState, scorer, body, as_of: int):
@@ -273,7 +281,7 @@ def score_new_order(state: CachedState, scorer, body, as_of: int,
     batch, at = computation_tree(state, norm, node_rows, order,
                                  order_edges(state, req, rows, co), aggr, changed)
     t2 = time.perf_counter()
-    score = float(np.clip(np.nan_to_num(type_scores(scorer.system, batch, "Order")[at].item()),
+    score = float(np.clip(np.nan_to_num(order_score(scorer.system, batch, "Order", at)),
                           0.0, 1.0))
     t3 = time.perf_counter()
     return FastAnswer(score, norm[order].numpy(), exact=False,

@@ -232,7 +232,7 @@ def build_history(fs: FeatureSet, known) -> History:
             v = frame[col].astype("string").fillna("<na>")
             counts_of[(label, col)] = {str(k): int(c) for k, c in v.value_counts().items()}
     product = g.nodes["Product"]
-    prices = product["price"].to_numpy() if "price" in product else np.full(len(product), np.nan)
+    prices = _num(product["price"]) if "price" in product else np.full(len(product), np.nan)
     return History(o, g.keys("Order").astype(str).to_numpy(), prod, fraud, labelled, orders,
                    lines, s.astype(np.int64), links, order_users, node_time, ufraud, ulab,
                    counts_of, prices)
@@ -250,8 +250,3 @@ def _first_pairs(u: np.ndarray, e: np.ndarray, t: np.ndarray):
 def user_created(h: History, row: int | None) -> float:
     """A cached user's creation time (NaN when unknown or not cached)."""
     return float(h.node_time["User"][row]) if row is not None else np.nan
-
-
-def as_num(value) -> float:
-    """One value as the feature code reads it (``_num``: NaN when missing)."""
-    return float(_num([value])[0])

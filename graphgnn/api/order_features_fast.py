@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from graphgnn.api.history import History, as_num
+from graphgnn.api.history import History
 from graphgnn.model.pit import DAY, HOUR, WINDOWS
 
 Node = tuple[str, str]
@@ -273,7 +273,7 @@ def entity_raw(h: History, req: NewOrder, rows: Rows, label: str, row: int | Non
     f["orders_max_1h"] = best + 1
     f["orders_per_user"] = f["orders"] / max(users, 1)
     if label == "Product":
-        f["price"] = max(as_num(h.prices[row]), 0.0) if row is not None else 0.0
+        f["price"] = max(float(h.prices[row]), 0.0) if row is not None else 0.0
         f["price"] = 0.0 if not np.isfinite(f["price"]) else f["price"]
     if label == "Device" and row is None:  # a request carries no device attributes
         for col in ("os", "browser"):

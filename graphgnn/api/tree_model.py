@@ -1,0 +1,107 @@
+"""The model's forward pass on a computation tree of tens of rows, without PyG's propagate.
+
+:class:`graphgnn.model.sage.HeteroSAGE` on the whole graph runs one ``SAGEConv`` per edge type
+per layer; on a tree of ~15 rows PyG's per-call machinery (input checks, ``propagate``'s
+collect / scatter) costs ~0.2 ms per conv, ~7 ms per order. Here each conv is its own
+``lin_l(aggregate) + lin_r(root)`` (the same modules, the same weights, one ``index_add``),
+and the layer loop is :meth:`HeteroSAGE.forward`'s (norm, ReLU, residual, jumping knowledge;
+eval mode: no dropout). :func:`order_score` then applies the order's head as
+:meth:`graphgnn.model.system.System.node_scores` does: the hybrid's trees (with the embedding
+and the blend with the GNN logit when chosen) or the sigmoid of the GNN head.
+
+Only plain SAGE convs are mirrored (no ``project``, no ``normalize``, ``mean`` / ``sum`` /
+``max``): :func:`mirrors` says whether a model is one; otherwise the caller uses PyG itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch_geometric.nn import SAGEConv
+
+_AGGR = {"MeanAggregation": "mean", "SumAggregation": "sum", "MaxAggregation": "max"}
+
+
+def mirrors(model) -> bool:
+    """Whether :func:`embed` computes exactly what ``model`` (a HeteroSAGE) computes."""
+    for conv in getattr(model, "convs", ()):
+        for c in conv.convs.values():
+            if not isinstance(c, SAGEConv) or c.project or c.normalize or \
+                    type(c.aggr_module).__name__ not in _AGGR:
+                return False
+    return bool(getattr(model, "convs", None)) and not model.training
+
+
+def _conv(c: SAGEConv, x_src: Tensor, x_dst: Tensor, ei: Tensor) -> Tensor:
+    kind = _AGGR[type(c.aggr_module).__name__]
+    agg = torch.zeros((x_dst.shape[0], x_src.shape[1]), dtype=x_src.dtype)
+    if ei.shape[1]:
+        msg = x_src[ei[0]]
+        if kind == "max":
+            agg = agg.index_reduce(0, ei[1], msg, "amax", include_self=False)
+        else:
+            agg = agg.index_add(0, ei[1], msg)
+            if kind == "mean":
+                cnt = torch.bincount(ei[1], minlength=x_dst.shape[0]).clamp_min(1)
+                agg = agg / cnt.unsqueeze(1).to(agg.dtype)
+    out = c.lin_l(agg)
+    if c.root_weight:
+        out = out + c.lin_r(x_dst)
+    return out
+
+
+@torch.no_grad()
+def embed(model, x_dict: dict[str, Tensor], edges: dict[tuple, Tensor]) -> dict[str, Tensor]:
+    """``model(x_dict, edges)`` (HeteroSAGE, eval mode) with the convs of :func:`_conv`."""
+    h = dict(x_dict)
+    edges = {et: ei for et, ei in edges.items() if et in model.edge_types}
+    outs = []
+    for i, (conv, norms) in enumerate(zip(model.convs, model.norms, strict=True)):
+        msg: dict[str, Tensor] = {}
+        for et, ei in edges.items():
+            if et[0] not in h or et[2] not in h:
+                continue
+            y = _conv(conv.convs[et], h[et[0]], h[et[2]], ei)
+            msg[et[2]] = msg[et[2]] + y if et[2] in msg else y
+        new = {}
+        for t, prev in h.items():
+            if t in msg:
+                out = msg[t]
+            elif i == 0:
+                out = model.bypass[t](prev) if t in model.bypass else prev
+            else:
+                out = prev
+            out = torch.relu(norms[t](out))
+            new[t] = out + prev if model.skip and i > 0 else out
+        h = new
+        outs.append(h)
+    if model.jk == "last":
+        return h
+    if model.jk == "cat":
+        return {t: torch.cat([o[t] for o in outs], -1) for t in h}
+    return {t: torch.stack([o[t] for o in outs], 0).amax(0) for t in h}
+
+
+@torch.no_grad()
+def order_score(system, batch, t: str, at: int) -> float:
+    """Score of row ``at`` of type ``t`` in ``batch``, as ``system.node_scores`` gives it."""
+    from graphgnn.model.hybrid import predict_trees
+    from graphgnn.model.selection import _blend
+    from graphgnn.model.serving import type_scores
+
+    model = system._model_for(t)  # noqa: SLF001 - the selection node_scores itself uses
+    if not mirrors(model):
+        return float(type_scores(system, batch, t)[at].item())
+    emb = embed(model, batch.x_dict, batch.edge_index_dict)[t][at:at + 1]
+    logit = model.score_logits({t: emb})[t].float()
+    if t not in system.trees:
+        return float(torch.sigmoid(logit)[0].item())
+    info = system.tree_info.get(t, {})
+    x = batch[t].x[at:at + 1]
+    inputs = torch.cat([x, emb], 1) if info.get("embedding", True) else x
+    p = predict_trees(system.trees[t], inputs.float().numpy())
+    w = float(info.get("blend", 0.0))
+    if w > 0:
+        p = _blend(p, logit.numpy(), w)
+    return float(np.asarray(p, np.float32)[0])
