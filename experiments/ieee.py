@@ -33,7 +33,8 @@ def readme_section() -> str:
     for path in (TIMED_MD, UNLABELLED_MD):
         if path.is_file():
             # Each file starts with its own '# ' title: two levels down inside the README.
-            parts += [re.sub(r"^# ", "### ", path.read_text().strip(), flags=re.M), ""]
+            text = re.sub(r"^# ", "### ", path.read_text().strip(), flags=re.M)
+            parts += [text.replace("](ieee_", "](results/ieee_"), ""]  # README: one level up
     if len(parts) == 2:
         parts.append("Not run yet: `python -m experiments.ieee timed` / `... unlabelled`.")
     return "\n".join(parts).rstrip() + "\n"
@@ -63,7 +64,7 @@ def _timed(args) -> int:
             "positives per target, differences under ~0.1 AUPRC are noise; "
             "`best_single_feature` is picked on the test rows (an oracle sanity row), and "
             "the tree methods are deterministic (one value for every seed).\n\n"
-            + text + "\n")
+            + text + "\n\n![orders](ieee_timed_pr_Order.png)\n![cards](ieee_timed_pr_User.png)\n")
     return 0
 
 

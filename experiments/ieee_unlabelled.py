@@ -90,6 +90,16 @@ def iforest_scores(features: pd.DataFrame, seed: int = 0) -> np.ndarray:
     return -forest.score_samples(x)
 
 
+def forest_ring_sizes(links: pd.DataFrame, forest: pd.Series) -> list[int]:
+    """Ring sizes the product's detector forms from the forest's top (100 - TOP_PCT) % users
+    (scores as rank percentiles in [0, 1]), for comparison with the GNN's rings."""
+    from graphgnn.scores.rings import detect_rings
+
+    pct = forest.rank(pct=True)
+    top = pct[pct >= TOP_PCT / 100]
+    return [r.size for r in detect_rings(links, {str(k): float(v) for k, v in top.items()})]
+
+
 def ring_rows(rings: list[dict], links: pd.DataFrame, users: pd.DataFrame) -> pd.DataFrame:
     """One row per ring: size, score, times, and the entities with most members per kind
     (device, address, card, IP from the entity links; email domain from the users table),
@@ -175,11 +185,12 @@ def run_unlabelled(rows: int | None = None, epochs: int | None = None, work: Pat
         store.server.stop()
     key = feats.columns[0]
     x = feats.drop(columns=[key, "anomaly_score"])
-    forest = iforest_scores(x)
+    forest = pd.Series(iforest_scores(x), index=feats[key].astype(str))
+    forest_rings = forest_ring_sizes(links, forest)
     figures = {"rows": rows, "data": str(data), "result": result, "seconds": seconds,
                "users": len(feats), "orders": int(frames.node_count("Order")),
                "gnn": pd.Series(feats["anomaly_score"].to_numpy(), index=feats[key].astype(str)),
-               "iforest": pd.Series(forest, index=feats[key].astype(str)),
+               "iforest": forest, "forest_ring_sizes": forest_rings,
                "store_scores": scores, "rings": rings, "table": table, "links": links,
                "epochs": epochs}
     write_summary(figures, results / "ieee_unlabelled.md")

@@ -78,6 +78,7 @@ def write_summary(f: dict, path: Path) -> str:
     cap = f"first {f['rows']:,} of the 150,000 transactions" if f["rows"] else "all 150,000 " \
         "transactions"
     ag = agreement(f["gnn"], f["iforest"], f["rings"])
+    fsizes = f.get("forest_ring_sizes", [])
     flagged = ", ".join(f"{k} {v:,}" for k, v in res.flagged.items())
     lines = [
         "# IEEE-CIS 150k unlabelled slice: unsupervised scores and rings", "",
@@ -111,7 +112,9 @@ def write_summary(f: dict, path: Path) -> str:
         f"Same features, IsolationForest (200 trees, seed 0) vs the GNN on the {len(f['gnn']):,}"
         f" users: Spearman rho {ag['rho']:.3f}; the two top-5% sets ({ag['k']:,} users) share "
         f"{ag['overlap']:.1%}; of the {ag['members']:,} ring members {ag['members_gnn']:.1%} "
-        f"are in the GNN's top 5% and {ag['members_forest']:.1%} in the forest's.", "",
+        f"are in the GNN's top 5% and {ag['members_forest']:.1%} in the forest's. The same "
+        f"ring detector on the forest's top 5% forms {len(fsizes)} rings ({int(sum(fsizes)):,} "
+        f"members, largest {max(fsizes, default=0)}).", "",
         "![the largest ring](ieee_unlabelled_ring.png)", ""]
     text = "\n".join(lines)
     path.write_text(text)

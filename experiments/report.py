@@ -151,6 +151,9 @@ def write_report(path: Path = README) -> Path:
 
     parts += sections()
     parts += ["## Precision-recall curves (first training seed)", "", _images("pr_"), ""]
+    from experiments.ieee import readme_section
+
+    parts += [readme_section()]
     status = RESULTS / "ieee_status.txt"
     if status.exists():
         parts += ["## IEEE-CIS subset", "", "**" + status.read_text().strip() + "**", ""]
