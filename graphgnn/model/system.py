@@ -32,6 +32,7 @@ from torch import Tensor
 from graphgnn.model.hetero import SCORED_TYPES, edge_types
 from graphgnn.model.metrics import ranking
 from graphgnn.model.objectives import Objectives
+from graphgnn.model.reference import training_reference
 from graphgnn.model.sage import HeteroSAGE
 from graphgnn.model.selection import Selection
 
@@ -225,6 +226,8 @@ class System(Objectives, Selection, L.LightningModule):
                                           "objective": self.objective,
                                           "head": self.hparams.head}
         self._save_selection(checkpoint)
+        if dm is not None:  # model monitoring's training reference (graphgnn.model.reference)
+            checkpoint["fraudring"]["feature_reference"] = training_reference(self, dm)
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         self.model_version = checkpoint.get("fraudring", {}).get("model_version",

@@ -7,6 +7,16 @@ exponential backoff on connection errors and 5xx; a 4xx is not retried). Ring al
 once across runs: the ring node remembers what was delivered (``alerted_new_at``,
 ``alerted_size``, ``alerted_score_at``), written only after every sink accepted the alert, so an
 undelivered alert is tried again by the next run (at least once; receivers dedupe by key).
+
+A drift alert (``model_drift``) is raised once across runs too. It names every feature ``Label.
+column`` (and every label's score, ``Label.anomaly_score``) whose PSI reached the drift level, and
+is raised when at least one of them is **new**: not already alerted for this model. An alerted
+item stays alerted while its PSI stays at or above ``drift_clear`` × the level (hysteresis: a
+value wobbling around the level raises nothing); once below, it is back, and crossing the level
+again raises a new alert. Items leaving the set raise nothing; a new model version starts afresh.
+The state (``{"model", "active", "raised"}``, JSON) is kept on each run's ``ScoringRun`` record
+(``drift_alert``) after delivery; the next run reads the latest one. The key hashes the model,
+the count of drift alerts raised before and the new items, so a retried alert keeps its key.
 """
 
 from __future__ import annotations
@@ -30,13 +40,15 @@ Log = Callable[[str], None]
 
 @dataclass
 class AlertConfig:
-    """Where alerts go and when a ring counts as grown or hot."""
+    """Where alerts go, when a ring counts as grown or hot, and when drift counts as back
+    (``drift_clear``: share of the drift level below which an alerted feature is back)."""
 
     jsonl: str | Path | None = None
     webhook: str | None = None
     grow_members: int = 3
     grow_share: float = 0.5
     score: float = 0.8
+    drift_clear: float = 0.8
     retries: int = 4
     backoff_s: float = 0.5
     timeout_s: float = 10.0
@@ -73,15 +85,50 @@ def ring_alerts(rings: list[dict], config: AlertConfig, run_id: str) -> list[dic
     return out
 
 
-def drift_alert(moved: list[str], figures: dict[str, Any], run_id: str, level: float
-                ) -> dict | None:
-    """One alert naming the features whose drift reached ``level`` (None if none did)."""
-    if not moved:
-        return None
-    return {"kind": "model_drift", "key": _key("drift", run_id), "run_id": run_id,
-            "at": now_ms(), "features": moved, "level": level,
-            "score_psi": figures.get("score_psi"),
-            "feature_psi_max": figures.get("feature_psi_max")}
+def drift_items(drift: dict[str, Any]) -> dict[str, float]:
+    """Every monitored item and its PSI: ``Label.column`` features, ``Label.anomaly_score``."""
+    items = {str(k): float(v) for k, v in (drift.get("features") or {}).items()}
+    items.update({f"{label}.anomaly_score": float(v)
+                  for label, v in (drift.get("scores") or {}).items()})
+    return items
+
+
+def drift_alert(drift: dict[str, Any], state: dict[str, Any], run_id: str, level: float,
+                clear: float = 0.8) -> tuple[dict | None, dict, dict]:
+    """The drift alert this run calls for, given the state the last runs left.
+
+    Returns ``(alert or None, state once it is delivered, state if it is not)``.
+    """
+    model = str(drift.get("model_version") or "")
+    psi = drift_items(drift)
+    same = state.get("model") == model
+    kept = [i for i in (state.get("active") or []) if same and psi.get(i, 0.0) >= clear * level]
+    raised = int(state.get("raised") or 0)
+    moved = [k for _, k in sorted(((v, k) for k, v in psi.items() if v >= level),
+                                  reverse=True)]
+    new = sorted(i for i in moved if i not in kept)
+    undelivered = {"model": model, "active": kept, "raised": raised}
+    if not new:
+        return None, undelivered, undelivered
+    features = [i for i in moved if not i.endswith(".anomaly_score")]
+    alert = {"kind": "model_drift", "key": _key("drift", model, raised + 1, *new),
+             "run_id": run_id, "at": now_ms(), "model_version": model, "features": features,
+             "scores": [i.rsplit(".", 1)[0] for i in moved if i.endswith(".anomaly_score")],
+             "new": new, "psi": {i: psi[i] for i in moved}, "level": level,
+             "reference": drift.get("reference"), "score_psi": drift.get("score_psi"),
+             "feature_psi_max": drift.get("feature_psi_max")}
+    delivered = {"model": model, "active": sorted(set(kept) | set(moved)), "raised": raised + 1}
+    return alert, delivered, undelivered
+
+
+def drift_state(store) -> dict[str, Any]:
+    """The drift alert state the latest run left (empty when none did)."""
+    rows = store.read(cypher.render("alerts/drift_state"))
+    try:
+        state = json.loads(rows[0]["state"]) if rows else {}
+    except (TypeError, ValueError):
+        state = {}
+    return state if isinstance(state, dict) else {}
 
 
 def post(url: str, alert: dict, config: AlertConfig, log: Log) -> bool:
@@ -126,17 +173,39 @@ def deliver(alerts: list[dict], config: AlertConfig, log: Log) -> list[dict]:
 
 def raise_alerts(store, config: AlertConfig, run_id: str, drift: dict[str, Any] | None = None,
                  drift_level: float = 0.25, log: Log | None = None) -> list[dict]:
-    """Work out, deliver and remember this run's alerts; returns those delivered."""
+    """Work out, deliver and remember this run's alerts; returns those delivered.
+
+    ``drift`` is the run's :meth:`graphgnn.scores.monitor.Drift.figures` (None or empty: no
+    monitoring, and the drift alert state is left as it was).
+    """
     log = log or (lambda _m: None)
-    rings = store.read(cypher.render("alerts/open_rings"))
-    alerts = ring_alerts(rings, config, run_id)
-    moved = list((drift or {}).get("moved") or [])
-    extra = drift_alert(moved, drift or {}, run_id, drift_level)
-    if extra:
-        alerts.append(extra)
     if not config.enabled:
         return []
+    rings = store.read(cypher.render("alerts/open_rings"))
+    alerts = ring_alerts(rings, config, run_id)
+    drift_plan = None
+    if drift:
+        drift_plan = drift_alert(drift, drift_state(store), run_id, drift_level,
+                                 config.drift_clear)
+        if drift_plan[0]:
+            alerts.append(drift_plan[0])
     sent = deliver(alerts, config, log)
+    _remember_rings(store, sent)
+    if drift_plan is not None:
+        alert, delivered, undelivered = drift_plan
+        state = delivered if alert is not None and alert in sent else undelivered
+        store.write(cypher.render("alerts/mark_drift_alerted"),
+                    {"run_id": run_id, "state": json.dumps(state, sort_keys=True)})
+    if len(sent) < len(alerts):
+        log(f"alerts: {len(alerts) - len(sent)} not delivered; the next run tries again")
+    if sent:
+        log(f"alerts: {len(sent)} raised (" + ", ".join(sorted({a['kind'] for a in sent}))
+            + ")")
+    return sent
+
+
+def _remember_rings(store, sent: list[dict]) -> None:
+    """Mark on each ring node the ring alerts every sink accepted."""
     marks: dict[str, dict] = {}
     for a in sent:
         if "ring_id" not in a:
@@ -151,9 +220,3 @@ def raise_alerts(store, config: AlertConfig, run_id: str, drift: dict[str, Any] 
     if marks:
         store.write_rows(cypher.render("alerts/mark_alerted"), list(marks.values()),
                          params={"now": now_ms()})
-    if len(sent) < len(alerts):
-        log(f"alerts: {len(alerts) - len(sent)} not delivered; the next run tries again")
-    if sent:
-        log(f"alerts: {len(sent)} raised (" + ", ".join(sorted({a['kind'] for a in sent}))
-            + ")")
-    return sent

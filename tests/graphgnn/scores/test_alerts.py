@@ -87,28 +87,101 @@ def test_webhook_retries_with_the_same_idempotency_key(store, tmp_path):
     assert all(body["key"] == key for key, body in _Hook.received)
 
 
-def test_drift_alert_names_the_shifted_feature(store, tmp_path):
+class _Shifted(FakeScorer):
+    """The fake model, with users' ``orders_24h`` moved well outside its usual range."""
+
+    def score(self, frames, as_of=None):
+        out = super().score(frames, as_of)
+        users = out["User"]
+        out["User"] = users.assign(orders_24h=users["orders_24h"] + 3.0 +
+                                   np.linspace(0, 1, len(users)))
+        return out
+
+
+def _drift_alerts(path) -> list[dict]:
+    return [a for a in _lines(path) if a["kind"] == "model_drift"]
+
+
+def test_drift_alert_names_the_shifted_feature_once_across_runs(store, tmp_path):
     from graphgnn.scores.alerts import AlertConfig
     from graphgnn.scores.rescore import rescore_once
 
-    class Shifted(FakeScorer):
-        def score(self, frames, as_of=None):
-            out = super().score(frames, as_of)
-            users = out["User"]
-            out["User"] = users.assign(orders_24h=users["orders_24h"] + 3.0 +
-                                       np.linspace(0, 1, len(users)))
-            return out
-
     path = tmp_path / "alerts.jsonl"
-    reference = rescore_once(store, FakeScorer(), alerts=AlertConfig(jsonl=path))
-    assert reference.drift["reference"] == ""  # the first run made the reference
-    calm = rescore_once(store, FakeScorer(), full=True, alerts=AlertConfig(jsonl=path))
+    config = AlertConfig(jsonl=path)
+    # FakeScorer has no checkpoint metadata: the first run becomes the reference, and says so.
+    first = rescore_once(store, FakeScorer(), alerts=config)
+    assert first.drift["reference"].startswith("this run (the checkpoint has no training")
+    calm = rescore_once(store, FakeScorer(), full=True, alerts=config)
+    assert calm.drift["reference"].startswith(f"first run {first.result.run_id} (")
     assert calm.drift["moved"] == [] and calm.drift["feature_psi_max"] < 0.01
-    shifted = rescore_once(store, Shifted(), full=True, alerts=AlertConfig(jsonl=path))
+    shifted = rescore_once(store, _Shifted(), full=True, alerts=config)
     assert shifted.drift["moved"] == ["User.orders_24h"]
     assert shifted.drift["outside_max"] > 0.1  # values beyond the reference range
-    [alert] = [a for a in _lines(path) if a["kind"] == "model_drift"]
-    assert alert["features"] == ["User.orders_24h"]
+    [alert] = _drift_alerts(path)
+    assert alert["features"] == ["User.orders_24h"] == alert["new"]
+    assert alert["run_id"] == shifted.result.run_id and alert["psi"]["User.orders_24h"] >= 0.25
     [run] = store.read("MATCH (r:ScoringRun {run_id: $id}) RETURN r.drift_moved AS moved, "
-                       "r.drift_feature_psi_max AS psi", {"id": shifted.result.run_id})
+                       "r.drift_feature_psi_max AS psi, r.drift_feature_names AS names, "
+                       "r.drift_feature_psi AS values, r.drift_feature_outside AS outside",
+                       {"id": shifted.result.run_id})
     assert run["moved"] == ["User.orders_24h"] and run["psi"] >= 0.25
+    by_name = dict(zip(run["names"], run["values"], strict=True))
+    assert by_name["User.orders_24h"] == run["psi"] and len(run["outside"]) == len(run["names"])
+
+    # Still shifted: the drift persists, nothing is raised again.
+    again = rescore_once(store, _Shifted(), full=True, alerts=config)
+    assert again.drift["moved"] == ["User.orders_24h"]
+    assert len(_drift_alerts(path)) == 1 and not any(a["kind"] == "model_drift"
+                                                      for a in again.alerts)
+    # Back to normal, then shifted again: a new crossing, a new alert with a new key.
+    rescore_once(store, FakeScorer(), full=True, alerts=config)
+    rescore_once(store, _Shifted(), full=True, alerts=config)
+    first_alert, second_alert = _drift_alerts(path)
+    assert second_alert["features"] == ["User.orders_24h"]
+    assert second_alert["key"] != first_alert["key"]
+
+
+def _figures(model: str = "m1", **psi: float) -> dict:
+    features = {k.replace("_", ".", 1): v for k, v in psi.items() if not k.endswith("score")}
+    scores = {k.split("_", 1)[0]: v for k, v in psi.items() if k.endswith("score")}
+    return {"model_version": model, "features": features, "scores": scores}
+
+
+def test_drift_alert_hysteresis_new_items_and_models():
+    from graphgnn.scores.alerts import drift_alert
+
+    level = 0.25
+    alert, state, _ = drift_alert(_figures(User_a=0.5, User_b=0.1), {}, "r1", level)
+    assert alert["features"] == ["User.a"] and alert["new"] == ["User.a"]
+    assert state == {"model": "m1", "active": ["User.a"], "raised": 1}
+    # Dropped to 0.22: under the level but above 0.8 x level: still alerted, nothing new.
+    alert, state, _ = drift_alert(_figures(User_a=0.22), state, "r2", level)
+    assert alert is None and state["active"] == ["User.a"]
+    alert, _, _ = drift_alert(_figures(User_a=0.3), state, "r3", level)
+    assert alert is None  # back over the level without having been back: no repeat
+    # Another feature crosses: one alert naming both, only b new.
+    alert, state, _ = drift_alert(_figures(User_a=0.3, Order_amount=0.9), state, "r4", level)
+    assert alert["features"] == ["Order.amount", "User.a"] and alert["new"] == ["Order.amount"]
+    # a falls back under 0.8 x level: it leaves silently; crossing again raises a new alert.
+    alert, state, _ = drift_alert(_figures(User_a=0.1, Order_amount=0.9), state, "r5", level)
+    assert alert is None and state["active"] == ["Order.amount"]
+    alert, state, _ = drift_alert(_figures(User_a=0.4, Order_amount=0.9), state, "r6", level)
+    assert alert["new"] == ["User.a"] and state["raised"] == 3
+    # The score distribution of a label counts as an item too.
+    alert, state, _ = drift_alert(_figures(User_a=0.4, Order_amount=0.9, IP_score=0.6),
+                                  state, "r7", level)
+    assert alert["scores"] == ["IP"] and alert["new"] == ["IP.anomaly_score"]
+    assert alert["features"] == ["Order.amount", "User.a"]
+    # A new model version starts afresh: the same drift is news about that model.
+    alert, _, _ = drift_alert(_figures("m2", User_a=0.4), state, "r8", level)
+    assert alert["new"] == ["User.a"] and alert["model_version"] == "m2"
+
+
+def test_undelivered_drift_alert_is_retried_with_its_key():
+    from graphgnn.scores.alerts import drift_alert
+
+    figures = _figures(User_a=0.5)
+    alert, _, undelivered = drift_alert(figures, {}, "r1", 0.25)
+    assert undelivered["active"] == [] and undelivered["raised"] == 0
+    retry, _, _ = drift_alert(figures, undelivered, "r2", 0.25)
+    assert retry["key"] == alert["key"] and retry["run_id"] == "r2"
