@@ -143,6 +143,14 @@ class Scorer:
 
         return explain.attribute(self, frames, keys, as_of=as_of, align=align_attributes)
 
+    def session(self, frames: GraphFrames, as_of: int | None = None):
+        """Features, graph and scores of ``frames`` built once for a scoring run: its
+        ``scores()`` equal :meth:`score`'s (to float rounding) and its ``attribute(keys)``
+        :meth:`attribute`'s (:class:`graphgnn.model.session.ScoreSession`)."""
+        from graphgnn.model.session import ScoreSession  # imports explain, like attribute
+
+        return ScoreSession(self, frames, as_of)
+
 
 def load_scorer(ckpt_path: str | Path, map_location: str | torch.device = "cpu") -> Scorer:
     """Load a training checkpoint for scoring.

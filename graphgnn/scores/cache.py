@@ -7,6 +7,11 @@ was cut at. The next incremental run loads them and exports only rows an ingest 
 position created or changed, or whose time entered the new window, and merges
 (:func:`graph_build.export.merge_frames`). A missing, stale or unreadable cache means a full
 export.
+
+Beside the frames: the scores the store holds after the last succeeded run (as written: rounded
+to 6 decimals), keyed by that run's id (:func:`save_scores`). An incremental run rewrites
+exactly the nodes whose written score would change (:func:`graphgnn.scores.region.changed`);
+without this file it reads them from the store.
 """
 
 from __future__ import annotations
@@ -89,3 +94,51 @@ def export_changes(store, position: int | None, since_time: int | None, as_of: i
     log(f"exported {rows:,} rows changed since ingest position {position} (the rest from "
         "the cache)")
     return merge_frames(base, delta), delta
+
+
+def _scores_dir(store) -> Path:
+    folder = cache_dir(store)
+    return folder.with_name(folder.name.replace("frames-", "scores-", 1))
+
+
+def load_scores(store, run_id: str | None) -> dict[str, pd.Series] | None:
+    """label -> stored score by key, if the cache was written by run ``run_id``."""
+    folder = _scores_dir(store)
+    try:
+        meta = json.loads((folder / "meta.json").read_text())
+        if run_id is None or meta.get("run_id") != run_id:
+            return None
+        out = {}
+        for label in schema.SCORED_LABELS:
+            frame = pd.read_parquet(folder / f"{label}.parquet")
+            out[label] = pd.Series(frame["score"].to_numpy(float),
+                                   index=frame["key"].astype(str).to_numpy())
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return out
+
+
+def save_scores(store, run_id: str, previous: dict[str, pd.Series] | None,
+                written: dict[str, dict[str, float]]) -> dict[str, pd.Series]:
+    """``previous`` updated with what run ``run_id`` wrote, saved (atomically) and returned."""
+    out = {}
+    for label in schema.SCORED_LABELS:
+        new = pd.Series(written.get(label, {}), dtype=float)
+        old = (previous or {}).get(label)
+        if old is not None and len(old):
+            new = pd.concat([old[~old.index.isin(new.index)], new])
+        out[label] = new
+    folder = _scores_dir(store)
+    tmp = folder.with_name(f"{folder.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for label, series in out.items():
+        pd.DataFrame({"key": series.index.astype(str), "score": series.to_numpy(float)}
+                     ).to_parquet(tmp / f"{label}.parquet", index=False)
+    (tmp / "meta.json").write_text(json.dumps({"run_id": run_id}))
+    old_dir = folder.with_name(f"{folder.name}.{os.getpid()}.old")
+    if folder.exists():
+        folder.rename(old_dir)
+    tmp.rename(folder)
+    shutil.rmtree(old_dir, ignore_errors=True)
+    return out

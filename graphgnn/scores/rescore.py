@@ -6,9 +6,11 @@ when there is no succeeded run yet, or when what gives scores their meaning chan
 last succeeded run (model version, threshold rule, feature statistics: the run record says
 which), else **incremental**; read the ingest position (the watermark,
 :mod:`graphgnn.scores.ingest`); export (cached frames + what changed since the last run's
-position, :mod:`graphgnn.scores.cache`); score; rewrite the region (:mod:`graphgnn.scores.region`)
-plus every node a crashed run left behind; recompute rings; mark the run succeeded; raise
-alerts. See :mod:`graphgnn.scores.scoring` for the crash invariant.
+position, :mod:`graphgnn.scores.cache`); score the whole graph; rewrite the region — every node
+whose stored score would change, what was ingested, what a crashed run left behind — so an
+increment leaves every node as a full run would (:mod:`graphgnn.scores.region` says why the
+region is measured, not predicted); recompute rings; mark the run succeeded; raise alerts. See
+:mod:`graphgnn.scores.scoring` for the crash invariant.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from graphgnn.scores import cache as frames_cache
 from graphgnn.scores import runs
 from graphgnn.scores.ingest import ingest_position, latest_event_time
 from graphgnn.scores.lock import DEFAULT_LOCK_TTL_S, StoreLock
-from graphgnn.scores.region import DEFAULT_HUB_CUTOFF, model_depth, needs_repair, touched_region
+from graphgnn.scores.region import (DEFAULT_HUB_CUTOFF, changed, needs_repair, seeds,
+                                    stored_scores, union)
 from graphgnn.scores.threshold import Threshold
 from graphgnn.timeutil import DAY_MS, fmt_duration, fmt_ms, now_ms
 
@@ -45,7 +48,7 @@ class RescoreOptions:
     heartbeat_s: float | None = None
     wait: bool = False
     ring_options: Any = None
-    hub_cutoff: int | None = DEFAULT_HUB_CUTOFF
+    hub_cutoff: int | None = DEFAULT_HUB_CUTOFF  # unused: the region is measured (region.py)
     alerts: Any = None  # graphgnn.scores.alerts.AlertConfig
     drift_level: float = 0.25
     monitor: bool = True
@@ -107,10 +110,12 @@ def score_all(store, scorer, *, threshold: Threshold | None = None, as_of: int |
         as_of = resolve_as_of(store, as_of, log)
         settings = runs.settings_key(str(getattr(scorer, "model_version", "unknown")),
                                      threshold.describe(), feature_fingerprint(scorer))
-        return run_scoring(store, scorer, as_of=as_of, threshold=threshold, rings=rings,
-                           guard=lock.check, fence=lock.fence,
-                           watermark=ingest_position(store), settings=settings,
-                           reason=reason, run_hook=lock.name_run, log=log)
+        result = run_scoring(store, scorer, as_of=as_of, threshold=threshold, rings=rings,
+                             guard=lock.check, fence=lock.fence,
+                             watermark=ingest_position(store), settings=settings,
+                             reason=reason, run_hook=lock.name_run, log=log)
+        frames_cache.save_scores(store, result.run_id, None, result.written)
+        return result
 
 
 def rescore_once(store, scorer, options: RescoreOptions | None = None, log=None, **kw
@@ -166,19 +171,22 @@ def rescore_once(store, scorer, options: RescoreOptions | None = None, log=None,
             store, since, int(last["as_of"]) if incremental and last.get("as_of") is not None
             else None, as_of, log)
         region_fn = None
+        stored = None
         if incremental:
             repair = needs_repair(store, [r["run_id"] for r in dead])
-            depth = model_depth(scorer)
+            stored = frames_cache.load_scores(store, last.get("run_id"))
+            if stored is None:
+                log("reading the stored scores (no score cache of the last run)")
+                stored = stored_scores(store)
 
-            def region_fn(frames_):
-                region = touched_region(frames_, delta, depth, int(last["as_of"]),
-                                        options.hub_cutoff)
-                for label, keys in repair.items():
-                    region.setdefault(label, set()).update(keys)
+            def region_fn(_frames, scores):
+                moved = changed(scores, stored)
+                region = union(seeds(delta), repair, moved)
                 outcome.region_size = sum(len(region.get(lb, ())) for lb in
                                           schema.SCORED_LABELS)
-                log(f"incremental: {outcome.region_size:,} scored nodes in the receptive "
-                    f"field of what was ingested after position {since} ({depth} layers)")
+                log(f"incremental: {outcome.region_size:,} scored nodes to rewrite "
+                    f"({sum(map(len, moved.values())):,} whose score moved; the rest "
+                    f"ingested after position {since} or left by a crashed run)")
                 return region
         else:
             log(f"full rescore: {reason}")
@@ -192,6 +200,7 @@ def rescore_once(store, scorer, options: RescoreOptions | None = None, log=None,
             after_score=monitor, run_hook=lock.name_run,
             log=log)
         frames_cache.save(store, frames, position)
+        frames_cache.save_scores(store, outcome.result.run_id, stored, outcome.result.written)
         if monitor and monitor.drift is not None:
             outcome.drift = monitor.drift.figures(options.drift_level)
             moved = outcome.drift["moved"]

@@ -65,6 +65,8 @@ class ScoringResult:
     drift: dict[str, Any] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
     status: str = "succeeded"
+    #: label -> key -> the score this run wrote (as stored: rounded to 6 decimals).
+    written: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def summary(self) -> str:
         flagged = ", ".join(f"{k} {v:,}" for k, v in self.flagged.items())
@@ -79,8 +81,27 @@ class ScoringResult:
 
 def score_graph(scorer, frames, as_of: int | None) -> dict[str, pd.DataFrame]:
     """Call the scorer and check its frames (key column, finite scores in [0, 1])."""
+    return _checked(lambda: scorer.score(frames, as_of=as_of))
+
+
+def open_session(scorer, frames, as_of: int | None):
+    """``(session, scores)``: the scorer's one-pass session (features, graph and scores built
+    once, attribution on the same graph) when it has one, else ``(None, score_graph(...))``."""
+    if not hasattr(scorer, "session"):
+        return None, score_graph(scorer, frames, as_of)
+    box = {}
+
+    def run():
+        box["session"] = scorer.session(frames, as_of)
+        return box["session"].scores()
+
+    scores = _checked(run)
+    return box["session"], scores
+
+
+def _checked(call: Callable[[], dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
     try:
-        scores = scorer.score(frames, as_of=as_of)
+        scores = call()
     except FraudringError:
         raise
     except (KeyError, ValueError) as e:
@@ -130,7 +151,8 @@ def run_scoring(
         threshold: flagging rule (default: contamination 0.02 per label).
         mode: ``full`` (rewrite every scored node) or ``incremental`` (only ``region_fn``'s).
         watermark: the ingest position this run has seen (recorded on the run).
-        region_fn: frames -> {label: keys to rewrite}; required for ``incremental``.
+        region_fn: ``(frames, scores) -> {label: keys to rewrite}``; required for
+            ``incremental`` (every node whose flag changes is written too).
         frames: pre-exported frames (default: export as of ``as_of``).
         rings: recompute fraud rings after the write-back.
         ring_options: :class:`graphgnn.scores.rings.RingOptions`.
@@ -173,18 +195,23 @@ def run_scoring(
         result.seconds["export"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        scores = score_graph(scorer, frames, as_of)
+        session, scores = open_session(scorer, frames, as_of)
         result.seconds["score"] = time.perf_counter() - t
         result.nodes_in_graph = sum(len(f) for f in scores.values())
         if after_score:
             result.drift = after_score(frames, scores) or {}
 
-        region = region_fn(frames) if (mode == "incremental" and region_fn) else None
+        region = region_fn(frames, scores) if (mode == "incremental" and region_fn) else None
         t = time.perf_counter()
         flags = {label: threshold.flags(f["anomaly_score"].to_numpy()) for label, f in
                  scores.items()}
         flagged_keys = {label: set(scores[label][schema.node(label).key][flags[label]]
                                    .astype(str)) for label in scores}
+        was = {label: current_flagged(store, label) for label in scores}
+        # Only written nodes need a model attribution: the region and every flag change.
+        attribute_keys = flagged_keys if region is None else {
+            label: keys & (region.get(label, set()) | (keys - was[label]))
+            for label, keys in flagged_keys.items()}
         # Ring candidates (users at or above the ring detector's percentile) get reasons too,
         # so every ring member says what it shares, flagged or not.
         ring_pct = (ring_options or rings_mod.RingOptions()).min_pct
@@ -192,10 +219,13 @@ def run_scoring(
         explain = {} if users is None else {"User": set(users[schema.node("User").key][
             percentiles(users["anomaly_score"].to_numpy()) >= ring_pct].astype(str))}
         attributions = None
-        if hasattr(scorer, "attribute"):
+        attribute = session.attribute if session is not None else (
+            (lambda keys: scorer.attribute(frames, keys, as_of=as_of))
+            if hasattr(scorer, "attribute") else None)
+        if attribute is not None and any(attribute_keys.values()):
             t_attr = time.perf_counter()
             try:
-                attributions = scorer.attribute(frames, flagged_keys, as_of=as_of)
+                attributions = attribute(attribute_keys)
             except Exception as e:  # an explanation must never fail a scoring run
                 log(f"model attribution skipped: {type(e).__name__}: {e}")
             result.seconds["attribution"] = time.perf_counter() - t_attr
@@ -207,14 +237,16 @@ def run_scoring(
         t = time.perf_counter()
         plans = []
         for label, frame in scores.items():
-            was = current_flagged(store, label)
             pct = percentiles(frame["anomaly_score"].to_numpy())
-            plans.append(plan_label(label, frame, flags[label], pct, was, why.get(label, {}),
+            plans.append(plan_label(label, frame, flags[label], pct, was[label],
+                                    why.get(label, {}),
                                     None if region is None else region.get(label, set())))
         result.newly_flagged = sum(len(p.flag) for p in plans)
         result.unflagged = sum(len(p.unflag) for p in plans)
         log(f"writing {sum(p.rows for p in plans):,} scored nodes ({mode})")
         result.nodes_scored = write_back(store, plans, info, batch_size, before_batch=guard)
+        result.written = {p.label: {r["key"]: r["score"] for part in (p.keep, p.flag, p.unflag)
+                                    for r in part} for p in plans}
         result.seconds["write"] = time.perf_counter() - t
 
         for label in scores:

@@ -1,0 +1,112 @@
+"""One scoring pass's model state: features, graph and scores built once, read by every step.
+
+:meth:`Scorer.score` then :meth:`Scorer.attribute` each compute the point-in-time features,
+build the graph and run a whole-graph forward pass (attribution orders its candidates by their
+GNN score): three feature passes and up to four forward passes per scoring run. A
+:class:`ScoreSession` does each once — features (:meth:`Scorer.features`, the one feature step),
+the normalised graph, the fast forward pass (:mod:`graphgnn.model.fastscore`) — and attributes
+on that same graph (:func:`graphgnn.model.explain`'s per-node subgraphs, unchanged).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from graph_build import schema
+from graphgnn.model import explain, fastscore
+from graphgnn.model.hetero import SCORED_TYPES, build_hetero, normalise
+
+
+class ScoreSession:
+    """The features, graph and scores of ``frames`` as of ``as_of`` under ``scorer``."""
+
+    def __init__(self, scorer, frames, as_of: int | None = None) -> None:
+        self.scorer = scorer
+        self.fs = scorer.features(frames, as_of)
+        self.data = normalise(build_hetero(self.fs), scorer.normaliser)
+        self.keys = {t: self.fs.tables[t][schema.node(t).key].astype(str).to_numpy()
+                     for t in self.data.node_types if t in self.fs.tables}
+        self._raw: dict[str, torch.Tensor] | None = None
+
+    @torch.no_grad()
+    def raw_scores(self) -> dict[str, torch.Tensor]:
+        """Per scored type, the score of every node (row order of ``fs.tables``)."""
+        if self._raw is None:
+            system = self.scorer.system
+            device = next(system.parameters()).device
+            self._raw = {t: s.float().cpu() for t, s in
+                         fastscore.node_scores(system, self.data.to(device)).items()}
+        return self._raw
+
+    def scores(self) -> dict[str, pd.DataFrame]:
+        """What :meth:`Scorer.score` returns (key, ``anomaly_score``, normalised features)."""
+        raw = self.raw_scores()
+        out = {}
+        for t in SCORED_TYPES:
+            key = schema.node(t).key
+            frame = pd.DataFrame(self.data[t].x.cpu().numpy(),
+                                 columns=self.scorer.feature_names[t])
+            s = raw[t].numpy().astype(np.float64) if t in raw else np.zeros(len(frame))
+            frame.insert(0, "anomaly_score", np.clip(np.nan_to_num(s), 0.0, 1.0))
+            frame.insert(0, key, self.fs.tables[t][key].to_numpy())
+            out[t] = frame
+        return out
+
+    def attribute(self, keys: dict[str, set[str]], top_features: int = 3,
+                  top_neighbours: int = 2, max_nodes: int = explain.MAX_NODES
+                  ) -> dict[str, dict[str, dict[str, Any]]]:
+        """:func:`graphgnn.model.explain.attribute` of ``keys`` on this session's graph."""
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # tiny subgraphs: see explain.attribute
+        try:
+            return self._attribute(keys, top_features, top_neighbours, max_nodes)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _attribute(self, keys, top_features, top_neighbours, max_nodes):
+        system = self.scorer.system
+        device = next(system.parameters()).device
+        data = self.data.to(device)
+        # The ranking reads the GNN score: the node score itself unless trees score the type.
+        gnn = None if getattr(system, "trees", None) else self.raw_scores()
+        wanted: list[tuple[float, str, int]] = []
+        with torch.no_grad():
+            for t, ks in keys.items():
+                if not ks or t not in self.keys:
+                    continue
+                rows = np.flatnonzero(np.isin(self.keys[t], list(map(str, ks))))
+                if not len(rows):
+                    continue
+                full = (gnn[t] if gnn is not None and t in gnn else
+                        explain._gnn_score(system, data, t).float().cpu()).numpy()
+                wanted += [(float(full[i]), t, int(i)) for i in rows]
+        wanted.sort(key=lambda w: (-w[0], w[1], w[2]))
+        hops = system.hparams.num_layers + (1 if system.objective == "unsupervised" else 0)
+        adj: dict[str, list[tuple[str, torch.Tensor, torch.Tensor]]] = {}
+        for (src, _, dst), ei in data.edge_index_dict.items():
+            adj.setdefault(dst, []).append((src, ei[0], ei[1]))
+        empty = torch.empty(0, dtype=torch.long, device=device)
+        was_training = system.training
+        system.eval()
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        try:
+            with torch.enable_grad():
+                for _, t, i in wanted[:max_nodes]:
+                    field = explain._receptive_field(adj, t, i, hops, device)
+                    sub = data.subgraph({nt: field.get(nt, empty) for nt in data.node_types})
+                    for nt in sub.node_types:
+                        sub[nt].x = sub[nt].x.detach().clone().requires_grad_(True)
+                    pos = int(torch.searchsorted(field[t], torch.tensor(i, device=device)))
+                    score = explain._gnn_score(system, sub, t)[pos]
+                    xs = {nt: sub[nt].x for nt in sub.node_types if sub[nt].num_nodes}
+                    grads = torch.autograd.grad(score, list(xs.values()), allow_unused=True)
+                    out.setdefault(t, {})[str(self.keys[t][i])] = explain._summary(
+                        t, pos, xs, grads, field, self.keys, self.scorer.feature_names,
+                        float(score.detach()), top_features, top_neighbours)
+        finally:
+            system.train(was_training)
+        return out
