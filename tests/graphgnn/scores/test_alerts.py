@@ -104,6 +104,7 @@ def _drift_alerts(path) -> list[dict]:
 
 def test_drift_alert_names_the_shifted_feature_once_across_runs(store, tmp_path):
     from graphgnn.scores.alerts import AlertConfig
+    from graphgnn.scores.metrics import render
     from graphgnn.scores.rescore import rescore_once
 
     path = tmp_path / "alerts.jsonl"
@@ -127,6 +128,9 @@ def test_drift_alert_names_the_shifted_feature_once_across_runs(store, tmp_path)
     assert run["moved"] == ["User.orders_24h"] and run["psi"] >= 0.25
     by_name = dict(zip(run["names"], run["values"], strict=True))
     assert by_name["User.orders_24h"] == run["psi"] and len(run["outside"]) == len(run["names"])
+    text = render({"drift": shifted.drift}, {}, None)  # the metrics: one gauge per feature
+    psi = float(text.split('feature_psi{feature="User.orders_24h"} ')[1].split()[0])
+    assert psi == run["psi"] and text.count("_feature_psi{feature=") == len(run["names"])
 
     # Still shifted: the drift persists, nothing is raised again.
     again = rescore_once(store, _Shifted(), full=True, alerts=config)
