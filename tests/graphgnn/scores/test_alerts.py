@@ -7,6 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
+import pytest
 
 from fake_scorer import FakeScorer
 
@@ -130,7 +131,8 @@ def test_drift_alert_names_the_shifted_feature_once_across_runs(store, tmp_path)
     assert by_name["User.orders_24h"] == run["psi"] and len(run["outside"]) == len(run["names"])
     text = render({"drift": shifted.drift}, {}, None)  # the metrics: one gauge per feature
     psi = float(text.split('feature_psi{feature="User.orders_24h"} ')[1].split()[0])
-    assert psi == run["psi"] and text.count("_feature_psi{feature=") == len(run["names"])
+    assert psi == pytest.approx(run["psi"], rel=1e-5)  # printed with 6 significant digits
+    assert text.count("_feature_psi{feature=") == len(run["names"])
 
     # Still shifted: the drift persists, nothing is raised again.
     again = rescore_once(store, _Shifted(), full=True, alerts=config)
