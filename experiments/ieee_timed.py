@@ -64,11 +64,13 @@ def dated_ieee(tables: dict[str, pd.DataFrame], maturity_ms: int
     Returns ``{label: frame[observed, labeled_at, truth]}`` as
     :func:`graphgnn.model.targets.dated_labels` does, with the dates filled in.
     """
+    from graph_build.errors import FraudringError
     from graphgnn.model import targets as labels
 
     dated = labels.dated_labels(None, tables)
     if "Order" not in dated:
-        raise ValueError("the mapping produced no order labels (labels table, entity order)")
+        raise FraudringError("the mapping produced no order labels",
+                             hint="its labels table needs rows with entity 'order'")
     orders = tables["orders"].assign(order_id=lambda f: f["order_id"].astype(str))
     when = pd.to_numeric(orders.set_index("order_id")["created_at"], errors="coerce")
     d = dated["Order"].copy()

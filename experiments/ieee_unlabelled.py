@@ -187,10 +187,12 @@ def run_unlabelled(rows: int | None = None, epochs: int | None = None, work: Pat
     x = feats.drop(columns=[key, "anomaly_score"])
     forest = pd.Series(iforest_scores(x), index=feats[key].astype(str))
     forest_rings = forest_ring_sizes(links, forest)
+    rho = x.rank().corrwith(feats["anomaly_score"].rank()).dropna()
+    drivers = rho.reindex(rho.abs().sort_values(ascending=False).index).head(4)
     figures = {"rows": rows, "data": str(data), "result": result, "seconds": seconds,
                "users": len(feats), "orders": int(frames.node_count("Order")),
                "gnn": pd.Series(feats["anomaly_score"].to_numpy(), index=feats[key].astype(str)),
-               "iforest": forest, "forest_ring_sizes": forest_rings,
+               "iforest": forest, "forest_ring_sizes": forest_rings, "drivers": drivers,
                "store_scores": scores, "rings": rings, "table": table, "links": links,
                "epochs": epochs}
     write_summary(figures, results / "ieee_unlabelled.md")

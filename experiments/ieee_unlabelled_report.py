@@ -102,11 +102,16 @@ def write_summary(f: dict, path: Path) -> str:
                      .dropna().to_numpy()),
         quantile_row("ring score", table["score"].to_numpy() if len(table) else np.zeros(0)),
         "",
-        "Entities that hold rings together (kind as the ring detector names them: a card is a "
-        "payment method, an address the billing region `addr1`, a device the `DeviceInfo` "
-        "string):", "",
+        "User features whose rank follows the GNN score most (Spearman): "
+        + "; ".join(f"`{k}` {v:+.2f}" for k, v in f.get("drivers", pd.Series()).items())
+        + ".", "",
+        "Entities that hold rings together. What can link two users here: "
+        + linkable(f["links"]) + ". The mapping's device is the identity table's `DeviceInfo` "
+        "string (a model and build, not one handset), a card (`card1`) is both the user and its "
+        "payment method, an address the billing region `addr1` where the slice has it.", "",
         hub_table(f["links"], table), "",
-        "Largest rings and what their members share (member count / all users of the entity):",
+        "Largest rings: the time between their first and last shared use (span) and what their "
+        "members share (members on it / all users of the entity):",
         "",
         _largest(table), "",
         f"Same features, IsolationForest (200 trees, seed 0) vs the GNN on the {len(f['gnn']):,}"
@@ -121,11 +126,27 @@ def write_summary(f: dict, path: Path) -> str:
     return text
 
 
+def linkable(links: pd.DataFrame) -> str:
+    """Per entity kind: entities in all, and those two or more users share (what can link)."""
+    users = links.groupby(["kind", "entity"])["user_id"].nunique()
+    parts = [f"{kind}: {int((n >= 2).sum()):,} of {len(n):,} entities shared by 2+ users"
+             for kind, n in users.groupby(level="kind")]
+    return "; ".join(parts) or "nothing"
+
+
+def _span(r) -> str:
+    hours = (pd.Timestamp(r["last_seen"]) - pd.Timestamp(r["first_seen"])).total_seconds() / 3600
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} d"
+
+
 def _largest(table: pd.DataFrame, top: int = 8) -> str:
     if table.empty:
         return "(no rings)"
-    cols = ["ring_id", "size", "score", "top_device", "top_address", "top_email_domain"]
-    t = table.sort_values(["size", "score"], ascending=False).head(top)
+    t = table.sort_values(["size", "score"], ascending=False).head(top).copy()
+    t["span"] = [_span(r) for _, r in t.iterrows()]
+    cols = ["ring_id", "size", "score", "span"] + [
+        c for c in ("top_device", "top_IP", "top_address", "top_card", "top_email_domain")
+        if c in t and t[c].fillna("").astype(str).str.len().gt(0).any()]
     lines = ["| " + " | ".join(cols) + " |", "|---" * len(cols) + "|"]
     for _, r in t.iterrows():
         lines.append("| " + " | ".join(f"{r[c]:.3f}" if c == "score" else str(r[c] or "")
