@@ -139,6 +139,10 @@ class FastPath:
         from graphgnn.scores.reasons import build_reasons
 
         label, key = node
+        if ans is not None and ans.req is not None and state.flagged_entities:
+            from graphgnn.api.fast_reasons import order_reasons
+
+            return order_reasons(state, self.online.scorer, ans.req, ans.rows, ans.x, score)
         names = self.online.scorer.feature_names[label]
         spec = schema.node(label)
         if ans is None:  # an existing node: its batch features, the graph around it

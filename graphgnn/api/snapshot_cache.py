@@ -70,6 +70,7 @@ class CachedState:
         build_s: seconds the build took.
         history: the per-node event streams a new order's features read
             (:mod:`graphgnn.api.history`).
+        flagged_entities: label -> flagged users per entity row (new orders' reasons).
     """
 
     as_of: int
@@ -83,6 +84,7 @@ class CachedState:
     flagged: dict[str, set[str]] = field(default_factory=dict)
     build_s: float = 0.0
     history: History | None = None
+    flagged_entities: dict[str, np.ndarray] = field(default_factory=dict)
 
     def row(self, label: str, key: str) -> int | None:
         return self.index.get(label, {}).get(key)
@@ -116,8 +118,13 @@ def build_state(store: GraphStore, scorer, run_id: str | None) -> CachedState:
     flagged = {label: {str(r["key"]) for r in store.read(
         cypher.render("scoring/flagged_keys", label=label))} for label in schema.SCORED_LABELS}
     history = build_history(out.fs, known_from_json(scorer.meta.get("known_labels")))
-    return CachedState(int(out.fs.as_of), run_id, out, index, rel_rows, by_src, by_dst,
-                       in_edges, flagged, time.perf_counter() - t0, history)
+    from graphgnn.api.fast_reasons import flagged_per_entity
+
+    state = CachedState(int(out.fs.as_of), run_id, out, index, rel_rows, by_src, by_dst,
+                        in_edges, flagged, 0.0, history)
+    state.flagged_entities = flagged_per_entity(state)
+    state.build_s = time.perf_counter() - t0
+    return state
 
 
 class SnapshotCache:
