@@ -152,6 +152,7 @@ def run_unlabelled(rows: int | None = None, epochs: int | None = None, work: Pat
     t = time.perf_counter()
     data = capped(rows, data_dir, work / "data")
     home = work / "store"
+    before = os.environ.get("FRAUDRING_HOME")
     os.environ["FRAUDRING_HOME"] = str(home)  # as the demo: the CLI's store is this one
     store = _fresh_store(home)
     try:
@@ -183,6 +184,10 @@ def run_unlabelled(rows: int | None = None, epochs: int | None = None, work: Pat
     finally:
         store.close()
         store.server.stop()
+        if before is None:  # leave the caller's environment as it was (tests run in-process)
+            os.environ.pop("FRAUDRING_HOME", None)
+        else:
+            os.environ["FRAUDRING_HOME"] = before
     key = feats.columns[0]
     x = feats.drop(columns=[key, "anomaly_score"])
     forest = pd.Series(iforest_scores(x), index=feats[key].astype(str))

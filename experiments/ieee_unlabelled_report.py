@@ -102,6 +102,7 @@ def write_summary(f: dict, path: Path) -> str:
                      .dropna().to_numpy()),
         quantile_row("ring score", table["score"].to_numpy() if len(table) else np.zeros(0)),
         "",
+        _consistency(f), "",
         "User features whose rank follows the GNN score most (Spearman): "
         + "; ".join(f"`{k}` {v:+.2f}" for k, v in f.get("drivers", pd.Series()).items())
         + ".", "",
@@ -152,3 +153,14 @@ def _largest(table: pd.DataFrame, top: int = 8) -> str:
         lines.append("| " + " | ".join(f"{r[c]:.3f}" if c == "score" else str(r[c] or "")
                                        for c in cols) + " |")
     return "\n".join(lines)
+
+
+def _consistency(f: dict) -> str:
+    """The scores written to the store against the same checkpoint re-scoring the export."""
+    stored = pd.Series(f.get("store_scores") or {}, dtype=float)
+    both = stored.index.intersection(f["gnn"].index)
+    if not len(both):
+        return "(no stored user scores read back)"
+    diff = float((stored[both] - f["gnn"][both]).abs().max())
+    return (f"User scores read back from the store ({len(both):,}) against the checkpoint "
+            f"re-scoring the exported graph: max |difference| {diff:.2g}.")
