@@ -16,6 +16,8 @@ reconstructions) are not served here: :func:`supports` says so and the caller fa
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
@@ -46,7 +48,7 @@ def _aggregate(rows: Tensor, aggr: str) -> Tensor:
 def computation_tree(state: CachedState, x: dict[Node, Tensor], rows: dict[Node, int | None],
                      order: Node, edges: list[Edge], aggr: str,
                      changed: dict[tuple[str, int], Tensor] | None = None,
-                     ) -> tuple[HeteroData, int]:
+                     ) -> Tree:
     """The batch described in the module docstring and the order's row in it.
 
     Args:
@@ -102,11 +104,31 @@ def computation_tree(state: CachedState, x: dict[Node, Tensor], rows: dict[Node,
             v = add(et[0], _aggregate(stacked, aggr))
             src_ids[et].append(v)
             dst_ids[et].append(index[node])
-    batch = HeteroData()
-    for t in data.node_types:
-        width = data[t].x.shape[1]
-        batch[t].x = torch.stack(feats[t]) if feats[t] else torch.zeros((0, width))
-        batch[t].num_nodes = len(feats[t])
-    for et in data.edge_types:
-        batch[et].edge_index = torch.tensor([src_ids[et], dst_ids[et]], dtype=torch.long)
-    return batch, index[order]
+    xs = {t: torch.stack(feats[t]) if feats[t] else torch.zeros((0, data[t].x.shape[1]))
+          for t in data.node_types}
+    ei = {et: torch.tensor([src_ids[et], dst_ids[et]], dtype=torch.long).reshape(2, -1)
+          for et in data.edge_types}
+    return Tree(xs, ei, index[order])
+
+
+@dataclass
+class Tree:
+    """A computation tree: features per node type, edges per edge type, the order's row."""
+
+    x_dict: dict[str, Tensor]
+    edge_index_dict: dict[tuple[str, str, str], Tensor]
+    at: int
+
+    @property
+    def rows(self) -> int:
+        return sum(int(x.shape[0]) for x in self.x_dict.values())
+
+    def hetero(self) -> HeteroData:
+        """The tree as a HeteroData (every node and edge type present, as in batch)."""
+        batch = HeteroData()
+        for t, x in self.x_dict.items():
+            batch[t].x = x
+            batch[t].num_nodes = int(x.shape[0])
+        for et, ei in self.edge_index_dict.items():
+            batch[et].edge_index = ei
+        return batch

@@ -196,14 +196,13 @@ def score_new_order(state: CachedState, scorer, body, as_of: int,
     changed = {("User", b): scorer.normaliser.apply("User", torch.from_numpy(v[None, :]))[0]
                for b, v in moved.items()}
     aggr = str(scorer.system.hparams.get("aggr", "mean"))
-    batch, at = computation_tree(state, norm, node_rows, order,
-                                 order_edges(state, req, rows, co), aggr, changed)
+    tree = computation_tree(state, norm, node_rows, order, order_edges(state, req, rows, co),
+                            aggr, changed)
     t2 = time.perf_counter()
-    score = float(np.clip(np.nan_to_num(order_score(scorer.system, batch, "Order", at)),
-                          0.0, 1.0))
+    score = float(np.clip(np.nan_to_num(order_score(scorer.system, tree, "Order")), 0.0, 1.0))
     t3 = time.perf_counter()
     return FastAnswer(score, norm[order].numpy(), exact=False,
-                      nodes=sum(batch[t].num_nodes for t in batch.node_types),
+                      nodes=tree.rows,
                       make_frames=make_frames,
                       timing={"features": 1000 * (t1 - t0), "tree": 1000 * (t2 - t1),
                               "forward": 1000 * (t3 - t2)}, req=req, rows=rows)

@@ -143,6 +143,8 @@ class SnapshotCache:
         self._lock = threading.Lock()
         self._again = False
         self._running = False
+        self._building: str | None = None
+        self._next_run: str | None = None
         self._ready = threading.Event()
         self._generation = 0
 
@@ -154,20 +156,31 @@ class SnapshotCache:
         """Block until a first state exists (True) or ``timeout`` passes (False)."""
         return self._ready.wait(timeout)
 
-    def refresh(self, run_id: str | None = None) -> None:
-        """Start a rebuild in a background thread (coalesced with one already running)."""
+    def refresh(self, run_id: str | None = None, *, force: bool = False) -> None:
+        """Start a rebuild in a background thread (coalesced with one already running).
+
+        A request for the run the running build is already for is dropped (startup asks
+        twice: a second full build would only compete with requests for the CPU) unless
+        ``force`` (something was written since that build's export began).
+        """
         with self._lock:
             if self._running:
-                self._again = True
+                if force or run_id != self._building:
+                    self._again = True
+                    self._next_run = run_id if run_id is not None else self._building
                 return
             self._running = True
+            self._building = run_id
         threading.Thread(target=self._loop, args=(run_id,), name="fraudring-cache",
                          daemon=True).start()
 
     def _loop(self, run_id: str | None) -> None:
         while True:
             with self._lock:
+                if self._again:
+                    run_id = self._next_run
                 self._again = False
+                self._building = run_id
                 self._generation += 1
                 generation = self._generation
             try:
@@ -194,7 +207,7 @@ class SnapshotCache:
         with self._lock:
             for node in nodes:
                 self._dirty[node] = self._generation + 1
-        self.refresh()
+        self.refresh(force=True)
 
     def touches_written(self, nodes: list[tuple[str, str]]) -> bool:
         dirty = self._dirty

@@ -34,6 +34,12 @@ def mirrors(model) -> bool:
 
 
 def _conv(c: SAGEConv, x_src: Tensor, x_dst: Tensor, ei: Tensor) -> Tensor:
+    out = c.lin_r(x_dst) if c.root_weight else None
+    if not ei.shape[1]:  # nothing aggregated: lin_l(0) is its bias
+        bias = c.lin_l.bias
+        if out is None:
+            out = torch.zeros((x_dst.shape[0], c.lin_l.weight.shape[0]))
+        return out + bias if bias is not None else out
     kind = _AGGR[type(c.aggr_module).__name__]
     agg = torch.zeros((x_dst.shape[0], x_src.shape[1]), dtype=x_src.dtype)
     if ei.shape[1]:
@@ -45,27 +51,34 @@ def _conv(c: SAGEConv, x_src: Tensor, x_dst: Tensor, ei: Tensor) -> Tensor:
             if kind == "mean":
                 cnt = torch.bincount(ei[1], minlength=x_dst.shape[0]).clamp_min(1)
                 agg = agg / cnt.unsqueeze(1).to(agg.dtype)
-    out = c.lin_l(agg)
-    if c.root_weight:
-        out = out + c.lin_r(x_dst)
-    return out
+    return c.lin_l(agg) + out if out is not None else c.lin_l(agg)
 
 
 @torch.no_grad()
-def embed(model, x_dict: dict[str, Tensor], edges: dict[tuple, Tensor]) -> dict[str, Tensor]:
-    """``model(x_dict, edges)`` (HeteroSAGE, eval mode) with the convs of :func:`_conv`."""
+def embed(model, x_dict: dict[str, Tensor], edges: dict[tuple, Tensor],
+          only: str | None = None) -> dict[str, Tensor]:
+    """``model(x_dict, edges)`` (HeteroSAGE, eval mode) with the convs of :func:`_conv`;
+    with ``only``, the last layer (and the result) for that node type alone."""
     h = dict(x_dict)
     edges = {et: ei for et, ei in edges.items() if et in model.edge_types}
     outs = []
+    last = len(model.convs) - 1
     for i, (conv, norms) in enumerate(zip(model.convs, model.norms, strict=True)):
+        if only is not None and i == last:
+            h = {t: v for t, v in h.items() if t == only} | {
+                t: v for t, v in h.items() if t != only and any(
+                    et[0] == t and et[2] == only for et in edges)}
         msg: dict[str, Tensor] = {}
         for et, ei in edges.items():
-            if et[0] not in h or et[2] not in h:
+            if et[0] not in h or et[2] not in h or (only is not None and i == last
+                                                     and et[2] != only):
                 continue
             y = _conv(conv.convs[et], h[et[0]], h[et[2]], ei)
             msg[et[2]] = msg[et[2]] + y if et[2] in msg else y
         new = {}
         for t, prev in h.items():
+            if only is not None and i == last and t != only:
+                continue
             if t in msg:
                 out = msg[t]
             elif i == 0:
@@ -84,21 +97,23 @@ def embed(model, x_dict: dict[str, Tensor], edges: dict[tuple, Tensor]) -> dict[
 
 
 @torch.no_grad()
-def order_score(system, batch, t: str, at: int) -> float:
-    """Score of row ``at`` of type ``t`` in ``batch``, as ``system.node_scores`` gives it."""
+def order_score(system, tree, t: str = "Order") -> float:
+    """Score of the tree's row ``tree.at`` of type ``t``, as ``system.node_scores`` gives it
+    (:class:`graphgnn.api.fast_forward.Tree`)."""
+    at = tree.at
     from graphgnn.model.hybrid import predict_trees
     from graphgnn.model.selection import _blend
     from graphgnn.model.serving import type_scores
 
     model = system._model_for(t)  # noqa: SLF001 - the selection node_scores itself uses
     if not mirrors(model):
-        return float(type_scores(system, batch, t)[at].item())
-    emb = embed(model, batch.x_dict, batch.edge_index_dict)[t][at:at + 1]
+        return float(type_scores(system, tree.hetero(), t)[at].item())
+    emb = embed(model, tree.x_dict, tree.edge_index_dict, only=t)[t][at:at + 1]
     logit = model.score_logits({t: emb})[t].float()
     if t not in system.trees:
         return float(torch.sigmoid(logit)[0].item())
     info = system.tree_info.get(t, {})
-    x = batch[t].x[at:at + 1]
+    x = tree.x_dict[t][at:at + 1]
     inputs = torch.cat([x, emb], 1) if info.get("embedding", True) else x
     p = predict_trees(system.trees[t], inputs.float().numpy())
     w = float(info.get("blend", 0.0))
