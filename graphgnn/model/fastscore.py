@@ -16,6 +16,9 @@ the hybrid's trees, the unsupervised score — goes through :meth:`System.node_s
 
 from __future__ import annotations
 
+import warnings
+
+import numpy as np
 import torch
 from torch import Tensor, nn
 from torch_geometric.nn import SAGEConv
@@ -33,12 +36,18 @@ def mean_adjacency(edge_index_dict: dict[EdgeType, Tensor],
     for et, ei in edge_index_dict.items():
         n_src, n_dst = sizes[et[0]], sizes[et[2]]
         src, dst = ei[0], ei[1]
-        deg = torch.bincount(dst, minlength=n_dst).clamp_min(1).to(torch.float32)
-        order = torch.argsort(dst, stable=True)
+        counts = torch.bincount(dst, minlength=n_dst)
+        # Reverse types arrive sorted by target already (frames are in canonical order).
+        if len(dst) > 1 and not bool((dst[1:] >= dst[:-1]).all()):
+            order = torch.from_numpy(np.argsort(dst.numpy(), kind="stable"))
+            src, dst = src[order], dst[order]
         crow = torch.zeros(n_dst + 1, dtype=torch.int64)
-        crow[1:] = torch.cumsum(torch.bincount(dst, minlength=n_dst), 0)
-        values = (1.0 / deg)[dst[order]]
-        out[et] = torch.sparse_csr_tensor(crow, src[order], values, (n_dst, n_src))
+        crow[1:] = torch.cumsum(counts, 0)
+        values = (1.0 / counts.clamp_min(1).to(torch.float32))[dst]
+        with warnings.catch_warnings():  # "CSR support is in beta": mm on CSR is all we use
+            warnings.simplefilter("ignore", UserWarning)
+            out[et] = torch.sparse_csr_tensor(crow, src, values, (n_dst, n_src),
+                                              check_invariants=False)
     return out
 
 

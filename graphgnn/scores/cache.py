@@ -142,3 +142,28 @@ def save_scores(store, run_id: str, previous: dict[str, pd.Series] | None,
     tmp.rename(folder)
     shutil.rmtree(old_dir, ignore_errors=True)
     return out
+
+
+def _attr_file(store) -> Path:
+    folder = cache_dir(store)
+    return folder.with_name(folder.name.replace("frames-", "attributions-", 1) + ".json")
+
+
+def load_attributions(store, run_id: str | None) -> dict[str, dict[str, dict]]:
+    """The model attributions behind run ``run_id``'s reasons (JSON; empty if not that run's)."""
+    try:
+        blob = json.loads(_attr_file(store).read_text())
+        if run_id is None or blob.get("run_id") != run_id:
+            return {}
+        return {label: dict(per) for label, per in blob["attributions"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
+def save_attributions(store, run_id: str, attributions: dict[str, dict[str, dict]]) -> None:
+    """Keep run ``run_id``'s attributions for the next incremental run (atomic replace)."""
+    path = _attr_file(store)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"run_id": run_id, "attributions": attributions}, default=float))
+    tmp.replace(path)

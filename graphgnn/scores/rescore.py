@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from graph_build import schema
 from graph_build.errors import StoreError
 
@@ -35,6 +37,9 @@ from graphgnn.timeutil import DAY_MS, fmt_duration, fmt_ms, now_ms
 
 #: as-of further than this from the wall clock earns a warning (features are as of then).
 AS_OF_WARN_MS = 7 * DAY_MS
+#: A node whose score moved less than this keeps its model attribution (an explanation, not a
+#: score: its reasons are rewritten, from the attribution of the run that computed it).
+ATTRIBUTION_TOL = 1e-3
 
 
 @dataclass
@@ -115,6 +120,7 @@ def score_all(store, scorer, *, threshold: Threshold | None = None, as_of: int |
                              watermark=ingest_position(store), settings=settings,
                              reason=reason, run_hook=lock.name_run, log=log)
         frames_cache.save_scores(store, result.run_id, None, result.written)
+        frames_cache.save_attributions(store, result.run_id, result.attributions)
         return result
 
 
@@ -170,7 +176,7 @@ def rescore_once(store, scorer, options: RescoreOptions | None = None, log=None,
         frames, delta = frames_cache.export_changes(
             store, since, int(last["as_of"]) if incremental and last.get("as_of") is not None
             else None, as_of, log)
-        region_fn = None
+        region_fn = reuse_fn = None
         stored = None
         if incremental:
             repair = needs_repair(store, [r["run_id"] for r in dead])
@@ -178,6 +184,23 @@ def rescore_once(store, scorer, options: RescoreOptions | None = None, log=None,
             if stored is None:
                 log("reading the stored scores (no score cache of the last run)")
                 stored = stored_scores(store)
+
+            cached = frames_cache.load_attributions(store, last.get("run_id"))
+
+            def reuse_fn(scores):
+                out = {}
+                for label, per in cached.items():
+                    frame, old = scores.get(label), stored.get(label)
+                    if frame is None or old is None or not per:
+                        continue
+                    key = schema.node(label).key
+                    sub = frame[frame[key].astype(str).isin(per)]
+                    keys = sub[key].astype(str).to_numpy()
+                    before = old[~old.index.duplicated(keep="last")].reindex(keys).to_numpy()
+                    near = np.abs(sub["anomaly_score"].to_numpy(float) - before) < \
+                        ATTRIBUTION_TOL
+                    out[label] = {k: per[k] for k in keys[near]}
+                return out
 
             def region_fn(_frames, scores):
                 moved = changed(scores, stored)
@@ -195,12 +218,15 @@ def rescore_once(store, scorer, options: RescoreOptions | None = None, log=None,
         outcome.result = scoring.run_scoring(
             store, scorer, as_of=as_of, threshold=threshold,
             mode="incremental" if incremental else "full", watermark=position,
-            region_fn=region_fn, ring_options=options.ring_options, frames=frames,
+            region_fn=region_fn, reuse_attributions=reuse_fn,
+            ring_options=options.ring_options, frames=frames,
             reason=reason, settings=settings, guard=lock.check, fence=lock.fence,
             after_score=monitor, run_hook=lock.name_run,
             log=log)
         frames_cache.save(store, frames, position)
         frames_cache.save_scores(store, outcome.result.run_id, stored, outcome.result.written)
+        frames_cache.save_attributions(store, outcome.result.run_id,
+                                       outcome.result.attributions)
         if monitor and monitor.drift is not None:
             outcome.drift = monitor.drift.figures(options.drift_level)
             moved = outcome.drift["moved"]

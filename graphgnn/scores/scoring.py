@@ -30,15 +30,18 @@ from typing import Any
 import pandas as pd
 
 from graph_build import schema
-from graph_build.errors import FraudringError, StoreError
+from graph_build.errors import StoreError
 from graph_build.stores.base import DEFAULT_BATCH, GraphStore
 
+from graphgnn.scores.call import open_session, score_graph  # noqa: F401 (re-exported)
 from graphgnn.scores.runs import RunInfo, best_effort, finish_run, new_run_id, start_run
 from graphgnn.scores.threshold import Threshold, percentiles
 from graphgnn.scores.writeback import current_flagged, plan_label, write_back
 from graphgnn.timeutil import now_ms
 
 Log = Callable[[str], None]
+#: Nodes a run attributes at most (:data:`graphgnn.model.explain.MAX_NODES`).
+ATTRIBUTED_MAX = 500
 Region = dict[str, set[str]]
 
 
@@ -67,6 +70,8 @@ class ScoringResult:
     status: str = "succeeded"
     #: label -> key -> the score this run wrote (as stored: rounded to 6 decimals).
     written: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: label -> key -> the model attributions behind this run's reasons (computed or reused).
+    attributions: dict[str, dict[str, dict]] = field(default_factory=dict)
 
     def summary(self) -> str:
         flagged = ", ".join(f"{k} {v:,}" for k, v in self.flagged.items())
@@ -77,48 +82,6 @@ class ScoringResult:
                 f"flagged {flagged} ({self.threshold}; +{self.newly_flagged} -"
                 f"{self.unflagged}); {self.rings} open rings; "
                 f"{self.seconds.get('total', 0):.1f} s")
-
-
-def score_graph(scorer, frames, as_of: int | None) -> dict[str, pd.DataFrame]:
-    """Call the scorer and check its frames (key column, finite scores in [0, 1])."""
-    return _checked(lambda: scorer.score(frames, as_of=as_of))
-
-
-def open_session(scorer, frames, as_of: int | None):
-    """``(session, scores)``: the scorer's one-pass session (features, graph and scores built
-    once, attribution on the same graph) when it has one, else ``(None, score_graph(...))``."""
-    if not hasattr(scorer, "session"):
-        return None, score_graph(scorer, frames, as_of)
-    box = {}
-
-    def run():
-        box["session"] = scorer.session(frames, as_of)
-        return box["session"].scores()
-
-    scores = _checked(run)
-    return box["session"], scores
-
-
-def _checked(call: Callable[[], dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
-    try:
-        scores = call()
-    except FraudringError:
-        raise
-    except (KeyError, ValueError) as e:
-        raise FraudringError(f"the checkpoint does not fit this graph: {e}",
-                             hint="retrain on this graph (fraudring train fit)") from e
-    out = {}
-    for label in schema.SCORED_LABELS:
-        frame = scores.get(label)
-        if frame is None or len(frame) == 0:
-            continue
-        key = schema.node(label).key
-        if key not in frame or "anomaly_score" not in frame:
-            raise FraudringError(f"scorer returned no {key}/anomaly_score for {label}")
-        s = pd.to_numeric(frame["anomaly_score"], errors="coerce").fillna(0.0).clip(0.0, 1.0)
-        frame = frame.assign(anomaly_score=s.to_numpy(dtype=float))
-        out[label] = frame.drop_duplicates(subset=[key]).reset_index(drop=True)
-    return out
 
 
 def run_scoring(
@@ -139,6 +102,8 @@ def run_scoring(
     guard: Callable[[], None] | None = None,
     fence: int | None = None,
     after_score: Callable[[Any, dict[str, pd.DataFrame]], dict[str, Any]] | None = None,
+    reuse_attributions: Callable[[dict[str, pd.DataFrame]], dict[str, dict[str, dict]]]
+    | None = None,
     run_hook: Callable[[str], None] | None = None,
     log: Log | None = None,
 ) -> ScoringResult:
@@ -162,6 +127,8 @@ def run_scoring(
         guard: called before every write (the lease's fencing check); raises to stop.
         fence: the lease's fencing token (recorded).
         after_score: ``(frames, scores) -> figures`` stored on the run (model monitoring).
+        reuse_attributions: ``scores -> {label: {key: attribution}}`` still valid from an
+            earlier run (their nodes are not attributed again).
         run_hook: called with the run id once its record exists (the lease names the run).
         log: progress lines.
     """
@@ -208,9 +175,11 @@ def run_scoring(
         flagged_keys = {label: set(scores[label][schema.node(label).key][flags[label]]
                                    .astype(str)) for label in scores}
         was = {label: current_flagged(store, label) for label in scores}
-        # Only written nodes need a model attribution: the region and every flag change.
+        # Only written nodes need a model attribution (the region and every flag change), and
+        # only those a full run attributes: the highest-scoring flagged nodes.
         attribute_keys = flagged_keys if region is None else {
             label: keys & (region.get(label, set()) | (keys - was[label]))
+            & top_flagged(scores, flagged_keys).get(label, set())
             for label, keys in flagged_keys.items()}
         # Ring candidates (users at or above the ring detector's percentile) get reasons too,
         # so every ring member says what it shares, flagged or not.
@@ -218,7 +187,10 @@ def run_scoring(
         users = scores.get("User")
         explain = {} if users is None else {"User": set(users[schema.node("User").key][
             percentiles(users["anomaly_score"].to_numpy()) >= ring_pct].astype(str))}
-        attributions = None
+        reused = reuse_attributions(scores) if reuse_attributions else {}
+        attribute_keys = {label: keys - set(reused.get(label, {}))
+                          for label, keys in attribute_keys.items()}
+        attributions: dict[str, dict[str, dict]] | None = None
         attribute = session.attribute if session is not None else (
             (lambda keys: scorer.attribute(frames, keys, as_of=as_of))
             if hasattr(scorer, "attribute") else None)
@@ -229,6 +201,11 @@ def run_scoring(
             except Exception as e:  # an explanation must never fail a scoring run
                 log(f"model attribution skipped: {type(e).__name__}: {e}")
             result.seconds["attribution"] = time.perf_counter() - t_attr
+        if reused:
+            attributions = attributions or {}
+            for label, per in reused.items():
+                attributions[label] = {**per, **attributions.get(label, {})}
+        result.attributions = attributions or {}
         why = reasons_mod.build_reasons(frames, scores, flagged_keys,
                                         getattr(scorer, "feature_names", None),
                                         explain=explain, attributions=attributions)
@@ -280,6 +257,22 @@ def run_scoring(
         raise
     result.seconds["total"] = time.perf_counter() - t0
     return result
+
+
+def top_flagged(scores: dict[str, pd.DataFrame], flagged: dict[str, set[str]],
+                n: int = ATTRIBUTED_MAX) -> dict[str, set[str]]:
+    """The ``n`` highest-scoring flagged nodes over all labels (as attribution ranks them)."""
+    ranked = []
+    for label, keys in flagged.items():
+        frame = scores[label]
+        key = schema.node(label).key
+        sub = frame[frame[key].astype(str).isin(keys)]
+        ranked += [(-float(v), label, str(k)) for k, v in
+                   zip(sub[key], sub["anomaly_score"], strict=True)]
+    out: dict[str, set[str]] = {}
+    for _, label, key in sorted(ranked)[:n]:
+        out.setdefault(label, set()).add(key)
+    return out
 
 
 def _figures(result: ScoringResult) -> dict[str, Any]:
