@@ -20,7 +20,7 @@ def test_checkpoint_carries_the_training_reference(trained_ckpt):
     meta = _meta(trained_ckpt)
     ref = meta["feature_reference"]
     assert json.loads(json.dumps(ref)) == ref  # JSON-safe: lists, floats, strings only
-    assert ref["format"] == REFERENCE_FORMAT and ref["snapshot"] == "test"
+    assert ref["format"] == REFERENCE_FORMAT and ref["snapshot"] == "test" and ref["scores"]
     assert ref["as_of"] == meta["as_of"]
     for label, names in meta["feature_names"].items():
         if label not in ref["columns"]:
