@@ -142,7 +142,9 @@ def training_reference(meta: Any) -> tuple[dict | None, str]:
         return None, ""
     snapshot = blob.get("snapshot", "training")
     where = f" as of {blob['as_of']}" if blob.get("as_of") is not None else ""
-    return blob["columns"], f"training snapshot ({snapshot}{where})"
+    # A fit cut short before its last save stores feature bins only: no score drift then.
+    scores = "" if blob.get("scores", True) else "; features only, no score bins"
+    return blob["columns"], f"training snapshot ({snapshot}{where}{scores})"
 
 
 def stored_reference(store, model_version: str) -> tuple[dict | None, str]:
