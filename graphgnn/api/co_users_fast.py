@@ -1,96 +1,147 @@
-"""A new user's co-user context columns (:func:`graphgnn.model.context._user_context`) from the
-cached links: the users already on the order's device, IP, address and card.
+"""The user's co-user context (:func:`graphgnn.model.context._user_context`) with the order
+added, and what the order changes for the user's co-users, from the cached links.
 
-A new user's links are the order's own (all at the order's time); an entity used by
-``2 .. MAX_SHARED`` users after the order joins it to each of its other users. Per co-user
-``b``: whether a link pair arrived within 24 h, which kinds they share, ``b``'s known label,
-``b``'s own ``co_fraud`` and its base features (the cached rows, as of the cache).
+Co-users are the other users of the user's devices, IPs, addresses and cards that at most
+``MAX_SHARED`` users share. The order links the user to its own entities (at the order's
+time, where the pair is new), which can make new pairs. Per pair: whether two links arrived
+within 24 h and which kinds are shared. The user's columns are computed from scratch over its
+pairs; each co-user ``b``'s pair-level columns (counts, kinds, known labels, shares, ``co2``)
+move by the difference the order makes to its pair with the user, and its ``co_mean_*`` /
+``co_max_*`` are recomputed with the user's new base features. Not followed: ``b``'s own base
+features (``b``'s device gaining the user moves its ``dev_users_max``), and an entity the
+order turns into a hub (its other pairs would go).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from graphgnn.api.order_features_fast import NewOrder, Rows
+from graphgnn.api.order_features_fast import NewOrder, Rows  # noqa: F401 (types)
 from graphgnn.api.snapshot_cache import CachedState
 from graphgnn.model.context import MAX_SHARED
 from graphgnn.model.pit import DAY
 
 _KINDS = (("Device", "dev"), ("IP", "ip"), ("Address", "addr"), ("PaymentMethod", "pay"))
+_FLAGS = ("near", "dev", "ip", "addr", "pay")
+Pairs = dict[int, dict[str, float]]
 
 
-def new_user_context(state: CachedState, scorer, req: NewOrder,
-                     rows: Rows) -> tuple[dict[str, float], list[int]]:
-    """(raw ``co_*`` columns, co-user rows) of the order's new user."""
+def user_pairs(state: CachedState, req: NewOrder, rows: Rows, with_order: bool) -> Pairs:
+    """Co-user row -> pair flags (``near`` and one per kind), with or without the order."""
     h = state.history
-    pairs: dict[int, dict[str, float]] = {}
+    pairs: Pairs = {}
     for label, kind in _KINDS:
-        row = rows.ent.get(label) if label in req.entities else None
-        if label not in req.entities:
-            continue
         links = h.links[label]
-        lo, hi = links.by_e.bounds(row)
-        if not 2 <= hi - lo + 1 <= MAX_SHARED:
-            continue
-        ids = links.by_e.ids[lo:hi]
-        for b, tb in zip(links.u[ids], links.t[ids], strict=True):
-            p = pairs.setdefault(int(b), {"near": 0.0, "dev": 0.0, "ip": 0.0, "addr": 0.0,
-                                          "pay": 0.0})
-            p["near"] = max(p["near"], float(abs(req.t - int(tb)) <= DAY))
-            p[kind] = 1.0
+        lo, hi = links.by_u.bounds(rows.user)
+        mine = {int(e): int(t) for e, t in zip(links.e[links.by_u.ids[lo:hi]],
+                                               links.t[links.by_u.ids[lo:hi]], strict=True)}
+        joined = None
+        if with_order and label in req.entities:
+            e0 = rows.ent.get(label)
+            if e0 is None or e0 not in mine:  # a new link, at the order's time
+                joined = e0
+                if e0 is not None:
+                    mine[e0] = req.t
+        for e, t_u in mine.items():
+            elo, ehi = links.by_e.bounds(e)
+            size = ehi - elo + (e == joined)
+            if not 2 <= size <= MAX_SHARED:
+                continue
+            ids = links.by_e.ids[elo:ehi]
+            for b, tb in zip(links.u[ids], links.t[ids], strict=True):
+                if rows.user is not None and b == rows.user:
+                    continue
+                p = pairs.setdefault(int(b), dict.fromkeys(_FLAGS, 0.0))
+                p["near"] = max(p["near"], float(abs(t_u - int(tb)) <= DAY))
+                p[kind] = 1.0
+    return pairs
+
+
+def _columns(scorer) -> tuple[dict[str, int], list[int], list[int], list[int]]:
     names = scorer.feature_names["User"]
-    base = [n for n in names if f"co_mean_{n}" in names]
     col = {n: i for i, n in enumerate(names)}
-    co = sorted(pairs)
+    base = [col[n] for n in names if f"co_mean_{n}" in col]
+    return col, base, [col[f"co_mean_{names[i]}"] for i in base], \
+        [col[f"co_max_{names[i]}"] for i in base]
+
+
+def user_context(state: CachedState, scorer, rows: Rows, after: Pairs,
+                 before: Pairs) -> dict[str, float]:
+    """The user's raw ``co_*`` columns over its pairs ``after`` the order."""
+    h = state.history
+    col, base, _, _ = _columns(scorer)
+    names = scorer.feature_names["User"]
+    co = sorted(after)
     n = len(co)
     f: dict[str, float] = {"co_users": float(n)}
-    for k in ("near", "dev", "ip", "addr", "pay"):
-        f[f"co_users_{k}"] = float(sum(pairs[b][k] for b in co))
+    for k in _FLAGS:
+        f[f"co_users_{k}"] = float(sum(after[b][k] for b in co))
     fraud = float(h.user_fraud[co].sum()) if n else 0.0
     labelled = float(h.user_labelled[co].sum()) if n else 0.0
     f["co_fraud"], f["co_labelled"] = fraud, labelled
     f["co_fraud_share"] = fraud / max(n, 1)
     f["co_fraud_of_labelled_share"] = fraud / max(labelled, 1)
-    raw = state.out.raw["User"]
-    x = raw[co].numpy().astype(np.float64) if n else np.zeros((0, len(names)))
-    # The co-users' own co_fraud (finished: log1p) back to a count; the new user is no fraud.
-    f["co2_fraud"] = float(np.expm1(x[:, col["co_fraud"]]).sum()) if n and "co_fraud" in col \
-        else 0.0
-    for name in base:
-        v = x[:, col[name]] if n else np.zeros(0)
-        f[f"co_mean_{name}"] = float(v.sum() / max(n, 1))
-        f[f"co_max_{name}"] = float(v.max()) if n else 0.0
-    return f, co
+    x = state.out.raw["User"][co].numpy().astype(np.float64) if n else \
+        np.zeros((0, len(names)))
+    own = _fraud(h, rows.user)[0]
+    if "co_fraud" in col:  # co-users' co_fraud (finished: log1p), plus this user if new pair
+        theirs = np.expm1(x[:, col["co_fraud"]]) if n else np.zeros(0)
+        fresh = sum(b not in before for b in co)  # their co_fraud gains this user's label
+        f["co2_fraud"] = float(theirs.sum()) + fresh * own - n * own
+    for i in base:
+        v = x[:, i] if n else np.zeros(0)
+        f[f"co_mean_{names[i]}"] = float(v.sum() / max(n, 1))
+        f[f"co_max_{names[i]}"] = float(v.max()) if n else 0.0
+    return f
 
 
-def co_user_updates(state: CachedState, scorer, user_row: int | None,
-                    user_raw: np.ndarray) -> dict[int, np.ndarray]:
-    """An existing user's co-users with their ``co_mean_*`` / ``co_max_*`` columns recomputed
-    for the user's new features (they aggregate their co-users' base features, the user's
-    among them): user row -> raw vector. Their other columns do not move with the order."""
-    if user_row is None:
-        return {}
+def _fraud(h, row: int | None) -> tuple[float, float]:
+    if row is None:
+        return 0.0, 0.0
+    return float(h.user_fraud[row]), float(h.user_labelled[row])
+
+
+def co_user_updates(state: CachedState, scorer, rows: Rows, user_raw: np.ndarray,
+                    before: Pairs, after: Pairs) -> dict[int, np.ndarray]:
+    """Co-user row -> its raw vector with the order's changes (see the module docstring)."""
     from graphgnn.model.hetero import CO_USER
 
-    data = state.out.data
-    if CO_USER not in data.edge_types:
-        return {}
-    csr = state.in_edges[CO_USER]
-    src = data[CO_USER].edge_index[0].numpy()
-    names = scorer.feature_names["User"]
-    col = {n: i for i, n in enumerate(names)}
-    base = [col[n] for n in names if f"co_mean_{n}" in col]
-    means = [col[f"co_mean_{names[i]}"] for i in base]
-    maxes = [col[f"co_max_{names[i]}"] for i in base]
+    data, h = state.out.data, state.history
+    col, base, means, maxes = _columns(scorer)
     raw = state.out.raw["User"]
+    csr = state.in_edges.get(CO_USER)
+    src = data[CO_USER].edge_index[0].numpy() if csr is not None else np.zeros(0, np.int64)
+    fraud_u, lab_u = _fraud(h, rows.user)
+    co_fraud_u = sum(h.user_fraud[b] for b in after)
+    co_fraud_u0 = sum(h.user_fraud[b] for b in before)
     out: dict[int, np.ndarray] = {}
-    mine = src[csr[1][csr[0][user_row]:csr[0][user_row + 1]]]
-    for b in np.unique(mine):
-        theirs = src[csr[1][csr[0][b]:csr[0][b + 1]]]  # b's co-users (the user among them)
-        x = raw[theirs].numpy()[:, base].astype(np.float64)
-        x[theirs == user_row] = user_raw[base]
-        v = raw[int(b)].numpy().copy()
-        v[means] = (x.sum(0) / max(len(theirs), 1)).astype(np.float32)
-        v[maxes] = x.max(0).astype(np.float32)
-        out[int(b)] = v
+    for b in sorted(set(before) | set(after)):
+        theirs = src[csr[1][csr[0][b]:csr[0][b + 1]]] if csr is not None else src
+        v = raw[b].numpy().astype(np.float64)
+        new_pair = b in after and b not in before
+        if new_pair:
+            theirs = np.append(theirs, -1)  # the user, as a new co-user
+        x = raw[np.maximum(theirs, 0)].numpy()[:, base].astype(np.float64)
+        x[(theirs == -1) | ((theirs == rows.user) if rows.user is not None else False)] = \
+            user_raw[base]
+        v[means] = x.sum(0) / max(len(theirs), 1)
+        v[maxes] = x.max(0) if len(theirs) else 0.0
+        if b in after:
+            old = before.get(b, dict.fromkeys(_FLAGS, 0.0))
+            def count(name: str, v=v) -> float:  # the finished column (log1p) as a count
+                return float(np.expm1(v[col[name]]))
+
+            users = count("co_users") + new_pair
+            fraud = count("co_fraud") + new_pair * fraud_u
+            lab = count("co_labelled") + new_pair * lab_u
+            co2 = (count("co2_fraud") + new_pair * (co_fraud_u - h.user_fraud[b])
+                   + (not new_pair) * (co_fraud_u - co_fraud_u0))
+            for k in _FLAGS:
+                v[col[f"co_users_{k}"]] = np.log1p(max(count(f"co_users_{k}")
+                                                       + after[b][k] - old[k], 0))
+            v[col["co_users"]], v[col["co_fraud"]] = np.log1p(users), np.log1p(fraud)
+            v[col["co_labelled"]], v[col["co2_fraud"]] = np.log1p(lab), np.log1p(max(co2, 0))
+            v[col["co_fraud_share"]] = fraud / max(users, 1)
+            v[col["co_fraud_of_labelled_share"]] = fraud / max(lab, 1)
+        out[int(b)] = v.astype(np.float32)
     return out

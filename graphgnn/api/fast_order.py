@@ -31,7 +31,7 @@ import torch
 
 from graph_build.frames import GraphFrames
 from graphgnn.api import order_features_fast as off
-from graphgnn.api.co_users_fast import co_user_updates
+from graphgnn.api.co_users_fast import co_user_updates, user_context, user_pairs
 from graphgnn.api.fast_forward import Edge, computation_tree
 from graphgnn.api.snapshot_cache import CachedState
 from graphgnn.api.subgraph_frames import (  # noqa: F401 - re-exported (fast_path, bench)
@@ -153,21 +153,18 @@ def _vector(state: CachedState, scorer, label: str, row: int | None,
 
 
 def fast_features(state: CachedState, scorer, body, as_of: int):
-    """``(order, rows, raw, co_users)``: the request's order, the cached rows it touches, the
-    raw (un-normalised) feature vectors of the order and of every touched node, and a new
-    user's co-user rows."""
-    from graphgnn.api.co_users_fast import new_user_context  # noqa: I001 (after off)
-
+    """``(order, rows, raw, (before, after))``: the request's order, the cached rows it
+    touches, the raw (un-normalised) feature vectors of the order and of every touched node,
+    and the user's co-user pairs without and with the order."""
     h = state.history
     req = new_order(body, state)
     rows = order_rows(state, req)
     raw = {("Order", req.key): _vector(state, scorer, "Order", None,
                                        off.order_raw(h, req, rows))}
     user_f = off.user_raw(h, req, rows, as_of)
-    co: list[int] = []
-    if rows.user is None:
-        extra, co = new_user_context(state, scorer, req, rows)
-        user_f.update(extra)
+    before = user_pairs(state, req, rows, False) if rows.user is not None else {}
+    after = user_pairs(state, req, rows, True)
+    user_f.update(user_context(state, scorer, rows, after, before))
     raw[("User", req.user)] = _vector(state, scorer, "User", rows.user, user_f)
     for label, key in req.entities.items():
         raw[(label, key)] = _vector(state, scorer, label, rows.ent[label], off.entity_raw(
@@ -175,7 +172,7 @@ def fast_features(state: CachedState, scorer, body, as_of: int):
     for (p, _, _), r in zip(req.lines, rows.prods, strict=True):
         raw[("Product", p)] = _vector(state, scorer, "Product", r, off.entity_raw(
             h, req, rows, "Product", r, p, as_of))
-    return req, rows, raw, co
+    return req, rows, raw, (before, after)
 
 
 @torch.no_grad()
@@ -183,7 +180,7 @@ def score_new_order(state: CachedState, scorer, body, as_of: int,
                     make_frames: Callable[[], GraphFrames] = GraphFrames) -> FastAnswer:
     """Score the hypothetical order of ``body`` against the cached state, as of ``as_of``."""
     t0 = time.perf_counter()
-    req, rows, raw, co = fast_features(state, scorer, body, as_of)
+    req, rows, raw, (before, after) = fast_features(state, scorer, body, as_of)
     order = ("Order", req.key)
     t1 = time.perf_counter()
     norm = {n: scorer.normaliser.apply(n[0], torch.from_numpy(v[None, :]))[0]
@@ -192,7 +189,8 @@ def score_new_order(state: CachedState, scorer, body, as_of: int,
                  **{(label, key): rows.ent[label] for label, key in req.entities.items()},
                  **{("Product", p): r for (p, _, _), r in zip(req.lines, rows.prods,
                                                               strict=True)}}
-    moved = co_user_updates(state, scorer, rows.user, raw[("User", req.user)])
+    moved = co_user_updates(state, scorer, rows, raw[("User", req.user)], before, after)
+    co = [b for b in after if b not in before]  # new pairs: new co-user edges
     changed = {("User", b): scorer.normaliser.apply("User", torch.from_numpy(v[None, :]))[0]
                for b, v in moved.items()}
     aggr = str(scorer.system.hparams.get("aggr", "mean"))

@@ -16,7 +16,7 @@ import torch
 from graph_build import schema
 
 # Columns the fast path takes from the cache for an existing node (documented staleness).
-_STALE_PREFIXES = ("co_", "co2_", "attr_")
+_STALE_PREFIXES = ("attr_",)
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +132,8 @@ def test_tree_forward_equals_pyg(state, serve_scorer):
 
     body = _orders(state, 1, 5)[0]
     req = OrderRequest(**body)
-    r, rows, raw, co = fast_features(state, serve_scorer, req, req.created_at)
+    r, rows, raw, (before, after) = fast_features(state, serve_scorer, req, req.created_at)
+    co = [b for b in after if b not in before]
     norm = {n: serve_scorer.normaliser.apply(n[0], torch.from_numpy(v[None, :]))[0]
             for n, v in raw.items()}
     node_rows = {n: state.row(*n) for n in norm if n[0] != "Order"}
