@@ -19,11 +19,27 @@ import numpy as np
 from graphgnn.api.order_features_fast import NewOrder, Rows  # noqa: F401 (types)
 from graphgnn.api.snapshot_cache import CachedState
 from graphgnn.model.context import MAX_SHARED
+from graphgnn.model.features import _RAW, _RAW_PREFIXES, _RAW_SUFFIXES
 from graphgnn.model.pit import DAY
 
 _KINDS = (("Device", "dev"), ("IP", "ip"), ("Address", "addr"), ("PaymentMethod", "pay"))
 _FLAGS = ("near", "dev", "ip", "addr", "pay")
 Pairs = dict[int, dict[str, float]]
+
+
+def _logged(name: str) -> bool:
+    """Whether ``_finish`` stores the column as ``log1p`` (else as it is)."""
+    return name not in _RAW and not name.startswith(_RAW_PREFIXES) \
+        and not name.endswith(_RAW_SUFFIXES)
+
+
+def unfinish(name: str, value: float) -> float:
+    """A finished column's value back to the raw feature (inverse of ``_finish``)."""
+    return float(np.expm1(value)) if _logged(name) else float(value)
+
+
+def refinish(name: str, value: float) -> float:
+    return float(np.log1p(max(value, 0.0))) if _logged(name) else float(value)
 
 
 def user_pairs(state: CachedState, req: NewOrder, rows: Rows, with_order: bool) -> Pairs:
@@ -85,7 +101,7 @@ def user_context(state: CachedState, scorer, rows: Rows, after: Pairs,
         np.zeros((0, len(names)))
     own = _fraud(h, rows.user)[0]
     if "co_fraud" in col:  # co-users' co_fraud (finished: log1p), plus this user if new pair
-        theirs = np.expm1(x[:, col["co_fraud"]]) if n else np.zeros(0)
+        theirs = np.array([unfinish("co_fraud", v) for v in x[:, col["co_fraud"]]])
         fresh = sum(b not in before for b in co)  # their co_fraud gains this user's label
         f["co2_fraud"] = float(theirs.sum()) + fresh * own - n * own
     for i in base:
@@ -128,8 +144,11 @@ def co_user_updates(state: CachedState, scorer, rows: Rows, user_raw: np.ndarray
         v[maxes] = x.max(0) if len(theirs) else 0.0
         if b in after:
             old = before.get(b, dict.fromkeys(_FLAGS, 0.0))
-            def count(name: str, v=v) -> float:  # the finished column (log1p) as a count
-                return float(np.expm1(v[col[name]]))
+            def count(name: str, v=v) -> float:
+                return unfinish(name, v[col[name]])
+
+            def put(name: str, value: float, v=v) -> None:
+                v[col[name]] = refinish(name, value)
 
             users = count("co_users") + new_pair
             fraud = count("co_fraud") + new_pair * fraud_u
@@ -137,11 +156,52 @@ def co_user_updates(state: CachedState, scorer, rows: Rows, user_raw: np.ndarray
             co2 = (count("co2_fraud") + new_pair * (co_fraud_u - h.user_fraud[b])
                    + (not new_pair) * (co_fraud_u - co_fraud_u0))
             for k in _FLAGS:
-                v[col[f"co_users_{k}"]] = np.log1p(max(count(f"co_users_{k}")
-                                                       + after[b][k] - old[k], 0))
-            v[col["co_users"]], v[col["co_fraud"]] = np.log1p(users), np.log1p(fraud)
-            v[col["co_labelled"]], v[col["co2_fraud"]] = np.log1p(lab), np.log1p(max(co2, 0))
-            v[col["co_fraud_share"]] = fraud / max(users, 1)
-            v[col["co_fraud_of_labelled_share"]] = fraud / max(lab, 1)
+                put(f"co_users_{k}", count(f"co_users_{k}") + after[b][k] - old[k])
+            put("co_users", users)
+            put("co_fraud", fraud)
+            put("co_labelled", lab)
+            put("co2_fraud", co2)
+            put("co_fraud_share", fraud / max(users, 1))
+            put("co_fraud_of_labelled_share", fraud / max(lab, 1))
         out[int(b)] = v.astype(np.float32)
     return out
+
+
+def linked_user_updates(state: CachedState, scorer, req: NewOrder, rows: Rows,
+                        vectors: dict[int, np.ndarray]) -> dict[int, np.ndarray]:
+    """Add to ``vectors`` (user row -> raw vector) the other users of each entity the order
+    links the user to anew, with the base columns that count the entity's users moved: their
+    ``<kind>_users_max`` / ``_users_mean`` and 24 h co-arrivals (devices, IPs) or
+    ``<kind>_users_max`` (addresses, cards)."""
+    h = state.history
+    names = scorer.feature_names["User"]
+    col = {n: i for i, n in enumerate(names)}
+    raw = state.out.raw["User"]
+    for label, kind in _KINDS:
+        e = rows.ent.get(label) if label in req.entities else None
+        if e is None or f"{kind}_users_max" not in col:
+            continue
+        links = h.links[label]
+        mine = links.e[links.by_u.ids[slice(*links.by_u.bounds(rows.user))]]
+        if np.any(mine == e):
+            continue  # not a new link: nobody's counts move
+        lo, hi = links.by_e.bounds(e)
+        users = hi - lo + 1
+        for i in links.by_e.ids[lo:hi]:
+            b = int(links.u[i])
+            v = vectors.get(b)
+            v = raw[b].numpy().copy() if v is None else v
+            def c(name: str, v=v) -> float:
+                return unfinish(name, v[col[name]])
+
+            def put(name: str, value: float, v=v) -> None:
+                v[col[name]] = refinish(name, value)
+
+            put(f"{kind}_users_max", max(c(f"{kind}_users_max"), users))
+            if kind in ("dev", "ip"):
+                put(f"{kind}_users_mean", c(f"{kind}_users_mean") + 1 / max(c(f"{kind}s"), 1.0))
+                near = links.near[i] + (int(links.t[i]) >= req.t - DAY)
+                name = f"{kind}_coarrivals_24h_max"
+                put(name, max(c(name), near))
+            vectors[b] = v
+    return vectors

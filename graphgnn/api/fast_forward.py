@@ -70,15 +70,16 @@ def computation_tree(state: CachedState, x: dict[Node, Tensor], rows: dict[Node,
         index[node] = add(node[0], v)
     src_ids: dict[tuple, list[int]] = {et: [] for et in data.edge_types}
     dst_ids: dict[tuple, list[int]] = {et: [] for et in data.edge_types}
+    subs = {**(changed or {}), **{(n[0], r): x[n] for n, r in rows.items() if r is not None}}
     fresh: dict[tuple[tuple, Node], list[Tensor]] = {}
     for s, et, d in edges:
         if d == order:  # the order's own in-edges: real rows of the tree
             src_ids[et].append(index[s])
             dst_ids[et].append(index[order])
         elif d in x:  # a new in-edge of a touched node: its source joins the aggregation
-            v = x[s] if s in x else data[s[0]].x[state.row(*s)]
+            r = state.row(*s) if s not in x else None
+            v = x[s] if s in x else subs.get((s[0], r), data[s[0]].x[r])
             fresh.setdefault((et, d), []).append(v)
-    subs = {**(changed or {}), **{(n[0], r): x[n] for n, r in rows.items() if r is not None}}
     for node in x:
         if node == order:
             continue

@@ -31,7 +31,12 @@ import torch
 
 from graph_build.frames import GraphFrames
 from graphgnn.api import order_features_fast as off
-from graphgnn.api.co_users_fast import co_user_updates, user_context, user_pairs
+from graphgnn.api.co_users_fast import (
+    co_user_updates,
+    linked_user_updates,
+    user_context,
+    user_pairs,
+)
 from graphgnn.api.fast_forward import Edge, computation_tree
 from graphgnn.api.snapshot_cache import CachedState
 from graphgnn.api.subgraph_frames import (  # noqa: F401 - re-exported (fast_path, bench)
@@ -190,6 +195,7 @@ def score_new_order(state: CachedState, scorer, body, as_of: int,
                  **{("Product", p): r for (p, _, _), r in zip(req.lines, rows.prods,
                                                               strict=True)}}
     moved = co_user_updates(state, scorer, rows, raw[("User", req.user)], before, after)
+    moved = linked_user_updates(state, scorer, req, rows, moved)
     co = [b for b in after if b not in before]  # new pairs: new co-user edges
     changed = {("User", b): scorer.normaliser.apply("User", torch.from_numpy(v[None, :]))[0]
                for b, v in moved.items()}
