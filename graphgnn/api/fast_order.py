@@ -2,29 +2,31 @@
 
 1. **Features** of the order and of the nodes it touches (user, device, IP, address, card,
    products) with the order added, from the cached per-node history
-   (:mod:`graphgnn.api.order_features_fast`: numpy look-ups on sorted streams, no frames):
-   the order's are exact (orders are described from their own prior history), the touched
-   nodes' counts and windows are exact. From the cache, stale by this one order: population
-   shares (``*_freq``) of existing nodes, the co-user context columns (``co_*``) of an
-   existing user (they read four hops further), ``attr_*`` columns. A new user's co-user
-   columns are computed (:mod:`graphgnn.api.co_users_fast`).
-2. **Forward pass** on the order's computation tree (:mod:`graphgnn.api.fast_forward`): the
-   order, the touched nodes and one stand-in row per touched node and edge type holding the
-   aggregation of its in-neighbours' features in the graph with the order added.
+   (:mod:`graphgnn.api.order_features_fast`: numpy look-ups on sorted streams, no frames).
+   They equal the batch code's on the cached graph plus the order (a test checks every
+   column), except, taken from the cache: population shares (``*_freq``) of existing nodes
+   (a new node moves every share by ~1/N) and ``attr_*`` columns. The user's co-user
+   columns are computed with the pairs the order makes (:mod:`graphgnn.api.co_users_fast`).
+2. **Neighbours the order moves**, as inputs of the touched nodes' aggregations: the user's
+   co-users (their pair columns and co-user means / maxima) and the other users of the
+   entities the user joins (their ``*_users_max`` / ``_mean``, co-arrivals).
+3. **Forward pass** on the order's computation tree (:mod:`graphgnn.api.fast_forward`,
+   :mod:`graphgnn.api.tree_model`): the order, the touched nodes and one stand-in row per
+   touched node and edge type holding the aggregation of its in-neighbours' features in the
+   graph with the order added.
 
-An answer is ``exact = False``: the stale columns above, and the untouched neighbours whose
-features the order would move (the device's other users …), are approximations; the serve
-benchmark measures how far they move scores against :func:`exact_recompute`.
-
-:func:`frames_subgraph` (the cached frames around a few nodes) serves the reasons.
+An answer is ``exact = False``: the shares above, the neighbours' columns not followed
+(co-users' co-users, base features of co-users beyond the ones listed) and, for an order
+later than the cache, untouched nodes' clock-dependent columns are approximations; the serve
+benchmark and the tests measure how far they move scores against :func:`exact_recompute`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -44,8 +46,8 @@ from graphgnn.api.subgraph_frames import (  # noqa: F401 - re-exported (fast_pat
     frames_subgraph,
     merged_frames,
 )
-from graphgnn.model.features import _RAW, _RAW_PREFIXES, _RAW_SUFFIXES
 from graphgnn.api.tree_model import order_score
+from graphgnn.model.features import _RAW, _RAW_PREFIXES, _RAW_SUFFIXES
 
 Node = tuple[str, str]
 
@@ -71,7 +73,6 @@ class FastAnswer:
         return self._frames
 
 
-_CO_PREFIXES = ("co_", "co2_")
 _ORDER_REL = {"Device": "FROM_DEVICE", "IP": "FROM_IP", "Address": "SHIPPED_TO",
               "PaymentMethod": "PAID_WITH"}
 _LINK_REL = {"Device": "USED_DEVICE", "IP": "USED_IP"}

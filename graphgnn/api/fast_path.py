@@ -3,12 +3,16 @@
 - an **existing node** (a known user; an order already in the graph), nothing written, as of
   the state's time (or no time given): the cached batch score — equal to batch by
   construction, ``exact = True``;
-- a **new order** at or after the state's time, nothing written:
-  :func:`graphgnn.api.fast_order.score_new_order`, ``exact = False``;
+- a **new order** created (and scored) at or after the state's time, nothing written:
+  :func:`graphgnn.api.fast_order.score_new_order`, ``exact = False``, its reasons from
+  :mod:`graphgnn.api.fast_reasons` (no frames);
 - everything else goes to the exact path (:class:`graphgnn.api.online.OnlineScorer`): writes
   (and, until a rebuild includes them, requests touching written nodes), orders or users as
-  of an earlier time, and every request while the first state is still being built
-  (``ServeSettings.while_warming = "exact"``; ``"unavailable"`` answers 503 instead).
+  of an earlier time, orders scored before their own time, models the computation tree does
+  not reproduce (more than two layers, the unsupervised objective:
+  :func:`graphgnn.api.fast_forward.supports`), and every request while the first state is
+  still being built (``ServeSettings.while_warming = "exact"``; ``"unavailable"`` answers
+  503 instead).
 
 Every answer here costs one store statement: the user's (or node's) flag and ring, which also
 keeps "store down -> 503" true for cached answers.
