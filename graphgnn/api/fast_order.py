@@ -181,6 +181,17 @@ def fast_features(state: CachedState, scorer, body, as_of: int):
     return req, rows, raw, (before, after)
 
 
+def _normalise(scorer, t: str, v: np.ndarray) -> torch.Tensor:
+    """``scorer.normaliser.apply`` for one row, in numpy (the same float32 operations)."""
+    norm = scorer.normaliser
+    stats = norm.__dict__.setdefault("_numpy_stats", {})  # kept with the normaliser itself
+    if t not in stats:
+        stats[t] = (norm.mean[t].numpy().astype(np.float32),
+                    norm.std[t].numpy().astype(np.float32))
+    mean, std = stats[t]
+    return torch.from_numpy(np.clip((v.astype(np.float32) - mean) / std, -10.0, 10.0))
+
+
 @torch.no_grad()
 def score_new_order(state: CachedState, scorer, body, as_of: int,
                     make_frames: Callable[[], GraphFrames] = GraphFrames) -> FastAnswer:
@@ -189,8 +200,7 @@ def score_new_order(state: CachedState, scorer, body, as_of: int,
     req, rows, raw, (before, after) = fast_features(state, scorer, body, as_of)
     order = ("Order", req.key)
     t1 = time.perf_counter()
-    norm = {n: scorer.normaliser.apply(n[0], torch.from_numpy(v[None, :]))[0]
-            for n, v in raw.items()}
+    norm = {n: _normalise(scorer, n[0], v) for n, v in raw.items()}
     node_rows = {("User", req.user): rows.user,
                  **{(label, key): rows.ent[label] for label, key in req.entities.items()},
                  **{("Product", p): r for (p, _, _), r in zip(req.lines, rows.prods,
@@ -198,8 +208,7 @@ def score_new_order(state: CachedState, scorer, body, as_of: int,
     moved = co_user_updates(state, scorer, rows, raw[("User", req.user)], before, after)
     moved = linked_user_updates(state, scorer, req, rows, moved)
     co = [b for b in after if b not in before]  # new pairs: new co-user edges
-    changed = {("User", b): scorer.normaliser.apply("User", torch.from_numpy(v[None, :]))[0]
-               for b, v in moved.items()}
+    changed = {("User", b): _normalise(scorer, "User", v) for b, v in moved.items()}
     aggr = str(scorer.system.hparams.get("aggr", "mean"))
     tree = computation_tree(state, norm, node_rows, order, order_edges(state, req, rows, co),
                             aggr, changed)

@@ -93,7 +93,15 @@ class Stream:
 
     def count_before(self, lo: int, hi: int, t: int, side: str = "left") -> int:
         """Events of the group ``[lo, hi)`` with time ``< t`` (``side="right"``: ``<= t``)."""
+        if hi <= lo:
+            return 0
         return int(np.searchsorted(self.t[lo:hi], t, side=side))
+
+    def count_many(self, lo: int, hi: int, ts: list[int], side: str = "left") -> np.ndarray:
+        """:meth:`count_before` for several times at once (one search)."""
+        if hi <= lo:
+            return np.zeros(len(ts), np.int64)
+        return np.searchsorted(self.t[lo:hi], ts, side=side)
 
     def range_sum(self, name: str, lo: int, hi: int) -> float:
         c = self.sums[name]

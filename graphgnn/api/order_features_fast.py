@@ -100,8 +100,9 @@ def order_raw(h: History, req: NewOrder, rows: Rows) -> dict[str, float]:
         mine_here = bool(np.any(h.o[label][mine] == e)) if e is not None and e >= 0 else False
         known = h.order_users[label][e] if e is not None and e >= 0 else 0
         f[f"{ent}_users"] = float(known + (not mine_here))
-        for name, w in (("1h", HOUR), ("24h", DAY)):
-            f[f"{ent}_orders_prior_{name}"] = float(hi - lo - st.count_before(lo, hi, t - w))
+        before = st.count_many(lo, hi, [t - HOUR, t - DAY])
+        f[f"{ent}_orders_prior_1h"] = float(hi - lo - before[0])
+        f[f"{ent}_orders_prior_24h"] = float(hi - lo - before[1])
         first = h.node_time[label][e] if e is not None and e >= 0 else float(t)
         first = min(first, t) if np.isfinite(first) else first
         f[f"{ent}_age_at_order_h"] = float(np.nan_to_num(max(t - first, 0) / HOUR)) \
@@ -245,9 +246,9 @@ def entity_raw(h: History, req: NewOrder, rows: Rows, label: str, row: int | Non
     delay = max(t - np.nan_to_num(created_u, nan=0.0), 0) / HOUR
     users = hi - lo + new_link
     f["users"] = float(users)
-    for name, w in WINDOWS.items():
-        f[f"users_new_{name}"] = float(hi - lo - links.by_e.count_before(lo, hi, T - w, "right")
-                                       + (new_link and t > T - w))
+    old = links.by_e.count_many(lo, hi, [T - w for w in WINDOWS.values()], "right")
+    for (name, w), n_old in zip(WINDOWS.items(), old, strict=True):
+        f[f"users_new_{name}"] = float(hi - lo - n_old + (new_link and t > T - w))
     fresh = links.by_e.range_sum("fresh", lo, hi) + (new_link and delay < 24)
     f["fresh_user_share"] = fresh / max(users, 1)
     low = links.min_delay[row] if row is not None else np.inf
@@ -261,13 +262,13 @@ def entity_raw(h: History, req: NewOrder, rows: Rows, label: str, row: int | Non
     st = h.lines if label == "Product" else h.orders[label]
     lo, hi = st.bounds(row)
     f["orders"] = float(hi - lo + 1)
-    for name, w in WINDOWS.items():
-        f[f"orders_{name}"] = float(hi - lo - st.count_before(lo, hi, T - w, "right")
-                                    + (t > T - w))
+    old = st.count_many(lo, hi, [T - w for w in WINDOWS.values()], "right")
+    for (name, w), n_old in zip(WINDOWS.items(), old, strict=True):
+        f[f"orders_{name}"] = float(hi - lo - n_old + (t > T - w))
     f["amount_sum"] = st.range_sum("amount", lo, hi) + max(req.amount, 0.0)
     f["amount_mean"] = f["amount_sum"] / f["orders"]
-    k = lo + st.count_before(lo, hi, t)
-    own = hi - lo - st.count_before(lo, hi, t - HOUR)
+    at, hour = st.count_many(lo, hi, [t, t - HOUR])
+    k, own = lo + int(at), hi - lo - int(hour)
     best = max(st.range_max("near_1h", lo, hi, lo, k),
                st.range_max("near_1h", lo, hi, k, hi) + 1, float(own))
     f["orders_max_1h"] = best + 1
