@@ -49,7 +49,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--wait", action="store_true",
                         help="wait for a busy lease instead of skipping the run")
     parser.add_argument("--hub-cutoff", type=int, default=200,
-                        help="nodes with more neighbours do not spread the region (0: exact)")
+                        help="deprecated and ignored: an increment rewrites exactly the nodes "
+                        "whose score changed")
     parser.add_argument("--json", action="store_true",
                         help="print one JSON summary object per run on stdout")
     parser.add_argument("--log-format", choices=["text", "json"], default="text",

@@ -95,7 +95,9 @@ class Objectives:
                     e = fe[t][m] / calib[0] + se[t][m] / calib[1]
                     calib[2] = (1 - mom) * calib[2] + mom * e.mean().clamp_min(1e-6)
                     calib[3] += 1
-            e = fe[t].detach() / calib[0] + se[t].detach() / calib[1]
+            # Differentiable in the errors (calib are buffers): attribution needs the gradient
+            # of an unsupervised score; training never backpropagates through this.
+            e = fe[t] / calib[0] + se[t] / calib[1]
             out[t] = e / (e + calib[2])
         return out
 

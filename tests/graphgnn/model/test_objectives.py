@@ -127,3 +127,15 @@ def test_focal_loss_downweights_easy_examples():
     easy = focal_loss(torch.tensor([5.0, -5.0]), y)
     hard = focal_loss(torch.tensor([-1.0, 1.0]), y)
     assert float(easy) < 1e-3 < float(hard)
+
+
+def test_unsupervised_score_is_differentiable_for_attribution(dm):
+    """Explanations take the gradient of the score: the calibrated anomaly score keeps it."""
+    torch.manual_seed(0)
+    system = System(in_dims=dm.in_dims, objective="unsupervised", hidden=16).eval()
+    batch = dm.data.clone()
+    for t in batch.node_types:
+        batch[t].x = batch[t].x.clone().requires_grad_(True)
+    score = system.node_scores(batch)["User"]
+    (grad,) = torch.autograd.grad(score[:5].sum(), [batch["User"].x])
+    assert score.requires_grad and grad.abs().sum() > 0
