@@ -158,7 +158,7 @@ def sections() -> list[str]:
     if not path.exists():
         return ["_No quality.csv yet: run `python -m experiments quality`._", ""]
     q = load(path)
-    synth = q[q["dataset"] != "s-ffsd"]
+    synth = q[~q["dataset"].isin(["s-ffsd", "ieee-cis-timed"])]
     s = summary(synth) if len(synth) else None
     ci_path = RESULTS / "quality_ci.csv"
     ci = pd.read_csv(ci_path) if ci_path.exists() else None

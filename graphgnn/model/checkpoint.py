@@ -9,7 +9,9 @@ A checkpoint written by ``fraudring train fit`` is a Lightning ``.ckpt`` whose e
 - ``model_version`` (``sage|hybrid-<objective>-<UTC timestamp>``), ``objective``, ``head``;
 - ``as_of``, ``t1``, ``t2``, ``split``, ``trained_from``, ``trained_until`` (epoch ms);
 - ``known_labels``: the training labels the label-aware features read (scoring reads the same);
-- ``trees``: the hybrid's LightGBM text models per type (empty for the ``sage`` head).
+- ``trees``: the hybrid's LightGBM text models per type (empty for the ``sage`` head);
+- ``feature_reference``: per-feature and score bins of the training data's last snapshot, the
+  drift monitor's reference (:mod:`graphgnn.model.reference`).
 
 Each type's selected weights are under the checkpoint's ``"fraudring_states"`` (tensors). The
 file loads with ``torch.load(weights_only=True)``: tensors, numbers, strings, lists, dicts.

@@ -77,7 +77,7 @@ def _ring_section(store, ring: dict[str, Any], png: Path) -> str:
                                    edgecolors=["#111" if g.nodes[n]["fraud"] else colour
                                                for n in nodes], linewidths=2)
     nx.draw_networkx_labels(g, pos, ax=ax, font_size=5,
-                            labels={n: n.split(" ")[-1] for n in g})
+                            labels={n: n.split(" ", 1)[-1] for n in g})
     ax.legend(handles=[Line2D([], [], marker=m, color="w", markerfacecolor=c, markersize=7,
                               label=_KIND_NAMES.get(k, k)) for k, (c, m) in KIND_STYLE.items()],
               fontsize=6, loc="lower left", frameon=False)
