@@ -81,9 +81,19 @@ def _columns(scorer) -> tuple[dict[str, int], list[int], list[int], list[int]]:
         [col[f"co_max_{names[i]}"] for i in base]
 
 
-def user_context(state: CachedState, scorer, rows: Rows, after: Pairs,
-                 before: Pairs) -> dict[str, float]:
-    """The user's raw ``co_*`` columns over its pairs ``after`` the order."""
+def _rows_of(state: CachedState, users, moved: dict[int, np.ndarray] | None) -> np.ndarray:
+    """Raw user vectors of ``users`` (rows), the ones the order moved as moved."""
+    x = state.out.raw["User"][np.asarray(users, np.int64)].numpy().astype(np.float64)
+    for i, b in enumerate(users):
+        if moved and int(b) in moved:
+            x[i] = moved[int(b)]
+    return x
+
+
+def user_context(state: CachedState, scorer, rows: Rows, after: Pairs, before: Pairs,
+                 moved: dict[int, np.ndarray] | None = None) -> dict[str, float]:
+    """The user's raw ``co_*`` columns over its pairs ``after`` the order (co-users' base
+    features as ``moved`` has them, else as cached)."""
     h = state.history
     col, base, _, _ = _columns(scorer)
     names = scorer.feature_names["User"]
@@ -97,8 +107,7 @@ def user_context(state: CachedState, scorer, rows: Rows, after: Pairs,
     f["co_fraud"], f["co_labelled"] = fraud, labelled
     f["co_fraud_share"] = fraud / max(n, 1)
     f["co_fraud_of_labelled_share"] = fraud / max(labelled, 1)
-    x = state.out.raw["User"][co].numpy().astype(np.float64) if n else \
-        np.zeros((0, len(names)))
+    x = _rows_of(state, co, moved) if n else np.zeros((0, len(names)))
     own = _fraud(h, rows.user)[0]
     if "co_fraud" in col:  # co-users' co_fraud (finished: log1p), plus this user if new pair
         theirs = np.array([unfinish("co_fraud", v) for v in x[:, col["co_fraud"]]])
@@ -118,8 +127,10 @@ def _fraud(h, row: int | None) -> tuple[float, float]:
 
 
 def co_user_updates(state: CachedState, scorer, rows: Rows, user_raw: np.ndarray,
-                    before: Pairs, after: Pairs) -> dict[int, np.ndarray]:
-    """Co-user row -> its raw vector with the order's changes (see the module docstring)."""
+                    before: Pairs, after: Pairs,
+                    moved: dict[int, np.ndarray] | None = None) -> dict[int, np.ndarray]:
+    """Co-user row -> its raw vector with the order's changes (see the module docstring),
+    starting from ``moved`` (users whose base columns the order moved), which it extends."""
     from graphgnn.model.hetero import CO_USER
 
     data, h = state.out.data, state.history
@@ -130,14 +141,14 @@ def co_user_updates(state: CachedState, scorer, rows: Rows, user_raw: np.ndarray
     fraud_u, lab_u = _fraud(h, rows.user)
     co_fraud_u = sum(h.user_fraud[b] for b in after)
     co_fraud_u0 = sum(h.user_fraud[b] for b in before)
-    out: dict[int, np.ndarray] = {}
+    out: dict[int, np.ndarray] = dict(moved or {})
     for b in sorted(set(before) | set(after)):
         theirs = src[csr[1][csr[0][b]:csr[0][b + 1]]] if csr is not None else src
-        v = raw[b].numpy().astype(np.float64)
+        v = (out[b] if b in out else raw[b].numpy()).astype(np.float64)
         new_pair = b in after and b not in before
         if new_pair:
             theirs = np.append(theirs, -1)  # the user, as a new co-user
-        x = raw[np.maximum(theirs, 0)].numpy()[:, base].astype(np.float64)
+        x = _rows_of(state, np.maximum(theirs, 0), moved)[:, base]
         x[(theirs == -1) | ((theirs == rows.user) if rows.user is not None else False)] = \
             user_raw[base]
         v[means] = x.sum(0) / max(len(theirs), 1)

@@ -159,9 +159,10 @@ def _vector(state: CachedState, scorer, label: str, row: int | None,
 
 
 def fast_features(state: CachedState, scorer, body, as_of: int):
-    """``(order, rows, raw, (before, after))``: the request's order, the cached rows it
-    touches, the raw (un-normalised) feature vectors of the order and of every touched node,
-    and the user's co-user pairs without and with the order."""
+    """``(order, rows, raw, (before, after, linked))``: the request's order, the cached rows
+    it touches, the raw (un-normalised) feature vectors of the order and of every touched
+    node, the user's co-user pairs without and with the order, and the other users of the
+    entities the user joins (row -> raw vector with their moved columns)."""
     h = state.history
     req = new_order(body, state)
     rows = order_rows(state, req)
@@ -170,7 +171,8 @@ def fast_features(state: CachedState, scorer, body, as_of: int):
     user_f = off.user_raw(h, req, rows, as_of)
     before = user_pairs(state, req, rows, False) if rows.user is not None else {}
     after = user_pairs(state, req, rows, True)
-    user_f.update(user_context(state, scorer, rows, after, before))
+    linked = linked_user_updates(state, scorer, req, rows, {})
+    user_f.update(user_context(state, scorer, rows, after, before, linked))
     raw[("User", req.user)] = _vector(state, scorer, "User", rows.user, user_f)
     for label, key in req.entities.items():
         raw[(label, key)] = _vector(state, scorer, label, rows.ent[label], off.entity_raw(
@@ -178,7 +180,7 @@ def fast_features(state: CachedState, scorer, body, as_of: int):
     for (p, _, _), r in zip(req.lines, rows.prods, strict=True):
         raw[("Product", p)] = _vector(state, scorer, "Product", r, off.entity_raw(
             h, req, rows, "Product", r, p, as_of))
-    return req, rows, raw, (before, after)
+    return req, rows, raw, (before, after, linked)
 
 
 def _normalise(scorer, t: str, v: np.ndarray) -> torch.Tensor:
@@ -197,7 +199,7 @@ def score_new_order(state: CachedState, scorer, body, as_of: int,
                     make_frames: Callable[[], GraphFrames] = GraphFrames) -> FastAnswer:
     """Score the hypothetical order of ``body`` against the cached state, as of ``as_of``."""
     t0 = time.perf_counter()
-    req, rows, raw, (before, after) = fast_features(state, scorer, body, as_of)
+    req, rows, raw, (before, after, linked) = fast_features(state, scorer, body, as_of)
     order = ("Order", req.key)
     t1 = time.perf_counter()
     norm = {n: _normalise(scorer, n[0], v) for n, v in raw.items()}
@@ -205,8 +207,8 @@ def score_new_order(state: CachedState, scorer, body, as_of: int,
                  **{(label, key): rows.ent[label] for label, key in req.entities.items()},
                  **{("Product", p): r for (p, _, _), r in zip(req.lines, rows.prods,
                                                               strict=True)}}
-    moved = co_user_updates(state, scorer, rows, raw[("User", req.user)], before, after)
-    moved = linked_user_updates(state, scorer, req, rows, moved)
+    moved = co_user_updates(state, scorer, rows, raw[("User", req.user)], before, after,
+                            linked)
     co = [b for b in after if b not in before]  # new pairs: new co-user edges
     changed = {("User", b): _normalise(scorer, "User", v) for b, v in moved.items()}
     aggr = str(scorer.system.hparams.get("aggr", "mean"))

@@ -94,8 +94,8 @@ def test_fast_features_equal_the_batch_code_on_the_merged_graph(state, serve_sco
             for i, name in enumerate(names):
                 if existing and (name.startswith(_STALE_PREFIXES) or name.endswith("_freq")):
                     continue
-                if label == "User" and name.startswith("co_m"):  # co-users' own features:
-                    continue  # as of the cache (they move with this order: documented)
+                if label == "User" and name.endswith("_freq"):  # co-users' shares move
+                    continue  # with a new user by ~1/N (documented)
                 compared += 1
                 if abs(expected[i] - v[i]) > 1e-5 * max(1.0, abs(expected[i])):
                     bad.append((body["order_id"], label, name, float(expected[i]), float(v[i])))
@@ -121,7 +121,7 @@ def test_fast_scores_match_the_exact_recompute(state, serve_scorer):
         assert 0 < ans.nodes < 100
     assert plain, "no order without a documented approximation was drawn"
     assert max(plain) <= 1e-5, plain
-    assert worst < 0.02, worst
+    assert worst < 1e-3, worst
 
 
 def test_tree_forward_equals_pyg(state, serve_scorer):
@@ -132,7 +132,7 @@ def test_tree_forward_equals_pyg(state, serve_scorer):
 
     body = _orders(state, 1, 5)[0]
     req = OrderRequest(**body)
-    r, rows, raw, (before, after) = fast_features(state, serve_scorer, req, req.created_at)
+    r, rows, raw, (before, after, _) = fast_features(state, serve_scorer, req, req.created_at)
     co = [b for b in after if b not in before]
     norm = {n: serve_scorer.normaliser.apply(n[0], torch.from_numpy(v[None, :]))[0]
             for n, v in raw.items()}
