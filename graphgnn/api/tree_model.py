@@ -63,7 +63,7 @@ def embed(model, x_dict: dict[str, Tensor], edges: dict[tuple, Tensor],
     edges = {et: ei for et, ei in edges.items() if et in model.edge_types}
     outs = []
     last = len(model.convs) - 1
-    for i, (conv, norms) in enumerate(zip(model.convs, model.norms, strict=True)):
+    for i, conv in enumerate(model.convs):
         if only is not None and i == last:
             h = {t: v for t, v in h.items() if t == only} | {
                 t: v for t, v in h.items() if t != only and any(
@@ -75,25 +75,10 @@ def embed(model, x_dict: dict[str, Tensor], edges: dict[tuple, Tensor],
                 continue
             y = _conv(conv.convs[et], h[et[0]], h[et[2]], ei)
             msg[et[2]] = msg[et[2]] + y if et[2] in msg else y
-        new = {}
-        for t, prev in h.items():
-            if only is not None and i == last and t != only:
-                continue
-            if t in msg:
-                out = msg[t]
-            elif i == 0:
-                out = model.bypass[t](prev) if t in model.bypass else prev
-            else:
-                out = prev
-            out = torch.relu(norms[t](out))
-            new[t] = out + prev if model.skip and i > 0 else out
-        h = new
+        h = {t: model.update(i, t, prev, msg.get(t)) for t, prev in h.items()
+             if not (only is not None and i == last and t != only)}
         outs.append(h)
-    if model.jk == "last":
-        return h
-    if model.jk == "cat":
-        return {t: torch.cat([o[t] for o in outs], -1) for t in h}
-    return {t: torch.stack([o[t] for o in outs], 0).amax(0) for t in h}
+    return model.jump(outs)
 
 
 @torch.no_grad()

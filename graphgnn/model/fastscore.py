@@ -84,7 +84,7 @@ def embeddings(model, x_dict: dict[str, Tensor], adj: dict[EdgeType, Tensor],
     h = dict(x_dict)
     outs: list[dict[str, Tensor]] = []
     last = len(model.convs) - 1
-    for i, (conv, norms) in enumerate(zip(model.convs, model.norms, strict=True)):
+    for i, conv in enumerate(model.convs):
         targets = set(h) if (i < last or model.jk != "last") else wanted
         msg: dict[str, Tensor] = {}
         for et, a in adj.items():
@@ -92,24 +92,9 @@ def embeddings(model, x_dict: dict[str, Tensor], adj: dict[EdgeType, Tensor],
                 continue
             y = _conv(conv.convs[et], a, h[et[0]], h[et[2]])
             msg[et[2]] = msg[et[2]] + y if et[2] in msg else y
-        new = {}
-        for t in targets:
-            prev = h[t]
-            if t in msg:
-                out = msg[t]
-            elif i == 0:
-                out = model.bypass[t](prev) if t in model.bypass else prev
-            else:
-                out = prev
-            out = torch.relu(norms[t](out))
-            new[t] = out + prev if model.skip and i > 0 else out
-        h = new
+        h = {t: model.update(i, t, h[t], msg.get(t)) for t in targets}
         outs.append(h)
-    if model.jk == "last":
-        return h
-    if model.jk == "cat":
-        return {t: torch.cat([o[t] for o in outs], -1) for t in wanted}
-    return {t: torch.stack([o[t] for o in outs], 0).amax(0) for t in wanted}
+    return model.jump(outs)
 
 
 @torch.no_grad()

@@ -132,26 +132,37 @@ class HeteroSAGE(nn.Module):
         h = dict(x_dict)
         edges = {et: ei for et, ei in edge_index_dict.items() if et in self.edge_types}
         outs: list[dict[str, Tensor]] = []
-        for i, (conv, norms) in enumerate(zip(self.convs, self.norms, strict=True)):
+        for i, conv in enumerate(self.convs):
             msg = _sum_messages(conv, h, edges)
-            new = {}
-            for t, prev in h.items():
-                if t in msg:
-                    out = msg[t]
-                elif i == 0:
-                    out = self.bypass[t](prev) if t in self.bypass else prev
-                else:
-                    out = prev
-                out = torch.relu(norms[t](out))
-                out = nn.functional.dropout(out, self.dropout, self.training)
-                new[t] = out + prev if self.skip and i > 0 else out
-            h = new
+            h = {t: self.update(i, t, prev, msg.get(t)) for t, prev in h.items()}
             outs.append(h)
+        return self.jump(outs)
+
+    def update(self, layer: int, t: str, prev: Tensor, msg: Tensor | None) -> Tensor:
+        """Layer ``layer``'s output of type ``t`` from its input ``prev`` and summed messages.
+
+        One definition for every forward pass (batch, the rescoring fast pass, the serving
+        tree), so they cannot drift apart: a type without messages keeps its input (through
+        the first layer's bypass), then norm, ReLU, dropout and the skip connection.
+        """
+        if msg is not None:
+            out = msg
+        elif layer == 0:
+            out = self.bypass[t](prev) if t in self.bypass else prev
+        else:
+            out = prev
+        out = torch.relu(self.norms[layer][t](out))
+        out = nn.functional.dropout(out, self.dropout, self.training)
+        return out + prev if self.skip and layer > 0 else out
+
+    def jump(self, outs: list[dict[str, Tensor]]) -> dict[str, Tensor]:
+        """The jumping-knowledge combination of every layer's outputs (types of the last)."""
+        last = outs[-1]
         if self.jk == "last":
-            return h
+            return last
         if self.jk == "cat":  # type by type, letting each layer's output go once used
-            return {t: torch.cat([o.pop(t) for o in outs], -1) for t in list(h)}
-        return {t: torch.stack([o[t] for o in outs], 0).amax(0) for t in h}
+            return {t: torch.cat([o.pop(t) for o in outs], -1) for t in list(last)}
+        return {t: torch.stack([o[t] for o in outs], 0).amax(0) for t in last}
 
     def score_logits(self, emb: dict[str, Tensor]) -> dict[str, Tensor]:
         """Per scored type, one logit per node ``[N_t]`` (higher = more suspicious)."""
