@@ -108,32 +108,47 @@ def attribute(scorer, frames: GraphFrames, keys: dict[str, set[str]],
         "neighbours": [(label, key, contribution)], "total": sum of every grad × input}``;
         ``contribution`` is signed (positive raises the score), ``z`` the normalised input.
     """
+    data, node_keys = _prepare(scorer, frames, as_of, align)
+    return attribute_graph(scorer.system, data, node_keys, scorer.feature_names, keys,
+                           top_features, top_neighbours, max_nodes)
+
+
+def attribute_graph(system, data, node_keys: dict[str, np.ndarray],
+                    feature_names: dict[str, list[str]], keys: dict[str, set[str]],
+                    top_features: int = 3, top_neighbours: int = 2, max_nodes: int = MAX_NODES,
+                    gnn_scores: dict[str, Tensor] | None = None,
+                    ) -> dict[str, dict[str, dict[str, Any]]]:
+    """:func:`attribute` on an already built, normalised graph ``data`` (row keys ``node_keys``).
+
+    ``gnn_scores`` (type -> ``[N_t]``), when the caller has them, rank the nodes instead of a
+    fresh forward pass (they must be the GNN's own scores, not the hybrid's trees).
+    """
     # Subgraphs are tiny: intra-op threads only add synchronisation (measured 100x slower per
     # node on a busy 2-core machine), so run on one thread and restore the caller's setting.
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return _attribute(scorer, frames, keys, as_of, top_features, top_neighbours, max_nodes,
-                          align)
+        return _attribute(system, data, node_keys, feature_names, keys, top_features,
+                          top_neighbours, max_nodes, gnn_scores or {})
     finally:
         torch.set_num_threads(threads)
 
 
-def _attribute(scorer, frames, keys, as_of, top_features, top_neighbours, max_nodes,
-                          align):
-    system = scorer.system
-    data, node_keys = _prepare(scorer, frames, as_of, align)
+def _attribute(system, data, node_keys, feature_names, keys, top_features, top_neighbours,
+               max_nodes, gnn_scores):
     device = next(system.parameters()).device
     data = data.to(device)
     wanted: list[tuple[float, str, int]] = []
     with torch.no_grad():
-        full = {}
         for t, ks in keys.items():
             if not ks or t not in node_keys:
                 continue
-            full[t] = _gnn_score(system, data, t).float().cpu().numpy()
             rows = np.flatnonzero(np.isin(node_keys[t], list(map(str, ks))))
-            wanted += [(float(full[t][i]), t, int(i)) for i in rows]
+            if not len(rows):
+                continue
+            full = gnn_scores[t] if t in gnn_scores else _gnn_score(system, data, t)
+            full = full.float().cpu().numpy()
+            wanted += [(float(full[i]), t, int(i)) for i in rows]
     wanted.sort(key=lambda w: (-w[0], w[1], w[2]))
     hops = system.hparams.num_layers + (1 if system.objective == "unsupervised" else 0)
     adj: dict[str, list[tuple[str, Tensor, Tensor]]] = {}
@@ -156,7 +171,7 @@ def _attribute(scorer, frames, keys, as_of, top_features, top_neighbours, max_no
                 xs = {nt: sub[nt].x for nt in sub.node_types if sub[nt].num_nodes}
                 grads = torch.autograd.grad(score, list(xs.values()), allow_unused=True)
                 out.setdefault(t, {})[str(node_keys[t][i])] = _summary(
-                    t, pos, xs, grads, field, node_keys, scorer.feature_names,
+                    t, pos, xs, grads, field, node_keys, feature_names,
                     float(score.detach()), top_features, top_neighbours)
     finally:
         system.train(was_training)

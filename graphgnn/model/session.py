@@ -60,53 +60,8 @@ class ScoreSession:
                   top_neighbours: int = 2, max_nodes: int = explain.MAX_NODES
                   ) -> dict[str, dict[str, dict[str, Any]]]:
         """:func:`graphgnn.model.explain.attribute` of ``keys`` on this session's graph."""
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1)  # tiny subgraphs: see explain.attribute
-        try:
-            return self._attribute(keys, top_features, top_neighbours, max_nodes)
-        finally:
-            torch.set_num_threads(threads)
-
-    def _attribute(self, keys, top_features, top_neighbours, max_nodes):
         system = self.scorer.system
-        device = next(system.parameters()).device
-        data = self.data.to(device)
         # The ranking reads the GNN score: the node score itself unless trees score the type.
         gnn = None if getattr(system, "trees", None) else self.raw_scores()
-        wanted: list[tuple[float, str, int]] = []
-        with torch.no_grad():
-            for t, ks in keys.items():
-                if not ks or t not in self.keys:
-                    continue
-                rows = np.flatnonzero(np.isin(self.keys[t], list(map(str, ks))))
-                if not len(rows):
-                    continue
-                full = (gnn[t] if gnn is not None and t in gnn else
-                        explain._gnn_score(system, data, t).float().cpu()).numpy()
-                wanted += [(float(full[i]), t, int(i)) for i in rows]
-        wanted.sort(key=lambda w: (-w[0], w[1], w[2]))
-        hops = system.hparams.num_layers + (1 if system.objective == "unsupervised" else 0)
-        adj: dict[str, list[tuple[str, torch.Tensor, torch.Tensor]]] = {}
-        for (src, _, dst), ei in data.edge_index_dict.items():
-            adj.setdefault(dst, []).append((src, ei[0], ei[1]))
-        empty = torch.empty(0, dtype=torch.long, device=device)
-        was_training = system.training
-        system.eval()
-        out: dict[str, dict[str, dict[str, Any]]] = {}
-        try:
-            with torch.enable_grad():
-                for _, t, i in wanted[:max_nodes]:
-                    field = explain._receptive_field(adj, t, i, hops, device)
-                    sub = data.subgraph({nt: field.get(nt, empty) for nt in data.node_types})
-                    for nt in sub.node_types:
-                        sub[nt].x = sub[nt].x.detach().clone().requires_grad_(True)
-                    pos = int(torch.searchsorted(field[t], torch.tensor(i, device=device)))
-                    score = explain._gnn_score(system, sub, t)[pos]
-                    xs = {nt: sub[nt].x for nt in sub.node_types if sub[nt].num_nodes}
-                    grads = torch.autograd.grad(score, list(xs.values()), allow_unused=True)
-                    out.setdefault(t, {})[str(self.keys[t][i])] = explain._summary(
-                        t, pos, xs, grads, field, self.keys, self.scorer.feature_names,
-                        float(score.detach()), top_features, top_neighbours)
-        finally:
-            system.train(was_training)
-        return out
+        return explain.attribute_graph(system, self.data, self.keys, self.scorer.feature_names,
+                                       keys, top_features, top_neighbours, max_nodes, gnn)
