@@ -36,12 +36,18 @@ def save_frames(frames: GraphFrames, folder: str | Path) -> Path:
     (tmp / MANIFEST).write_text(json.dumps(manifest))
     for path in tmp.iterdir():
         path.chmod(0o600)
+    swap_folder(tmp, folder)
+    return folder
+
+
+def swap_folder(tmp: Path, folder: Path) -> None:
+    """Put the finished folder ``tmp`` in place of ``folder``: readers see the old or the new
+    one, never a half-written mix (the old one is moved aside, then removed)."""
     old = folder.with_name(f".{folder.name}.{os.getpid()}.old")
     if folder.exists():
         folder.replace(old)
     tmp.replace(folder)
     shutil.rmtree(old, ignore_errors=True)
-    return folder
 
 
 def load_frames(folder: str | Path) -> GraphFrames | None:

@@ -28,6 +28,7 @@ import pandas as pd
 from graph_build import schema
 from graph_build.export import export_frames, merge_frames
 from graph_build.frames import GraphFrames
+from graph_build.frames_io import swap_folder
 from graph_build.stores.embedded_server import data_home
 
 
@@ -66,11 +67,7 @@ def save(store, frames: GraphFrames, position: int) -> None:
     for rel_type, frame in frames.rels.items():
         frame.to_parquet(tmp / f"rels-{rel_type}.parquet", index=False)
     (tmp / "meta.json").write_text(json.dumps({"position": position, "as_of": frames.as_of}))
-    old = folder.with_name(f"{folder.name}.{os.getpid()}.old")
-    if folder.exists():
-        folder.rename(old)
-    tmp.rename(folder)
-    shutil.rmtree(old, ignore_errors=True)
+    swap_folder(tmp, folder)
 
 
 def export_changes(store, position: int | None, since_time: int | None, as_of: int,
@@ -136,11 +133,7 @@ def save_scores(store, run_id: str, previous: dict[str, pd.Series] | None,
         pd.DataFrame({"key": series.index.astype(str), "score": series.to_numpy(float)}
                      ).to_parquet(tmp / f"{label}.parquet", index=False)
     (tmp / "meta.json").write_text(json.dumps({"run_id": run_id}))
-    old_dir = folder.with_name(f"{folder.name}.{os.getpid()}.old")
-    if folder.exists():
-        folder.rename(old_dir)
-    tmp.rename(folder)
-    shutil.rmtree(old_dir, ignore_errors=True)
+    swap_folder(tmp, folder)
     return out
 
 
