@@ -19,7 +19,6 @@ Users (cards): a card is fraud when any of its transactions is; it is reported
 
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from experiments.ieee_rows import first_rows
 from experiments.quality import QUALITY_CSV, RESULTS, bootstrap_rows, evaluate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,16 +45,7 @@ def capped(rows: int | None, data_dir: Path = DATA, out: Path = CAP_DIR) -> Path
     rows) under ``out`` — the file is in time order, so a cap keeps the earliest hours."""
     if not rows:
         return data_dir
-    tx = pd.read_csv(data_dir / "transactions.csv", dtype=str, keep_default_na=False).head(rows)
-    ident = pd.read_csv(data_dir / "identity.csv", dtype=str, keep_default_na=False)
-    dest = out / f"rows{rows}"
-    if dest.exists():
-        shutil.rmtree(dest)
-    dest.mkdir(parents=True)
-    tx.to_csv(dest / "transactions.csv", index=False)
-    ident[ident["TransactionID"].isin(tx["TransactionID"])].to_csv(
-        dest / "identity.csv", index=False)
-    return dest
+    return first_rows(data_dir, out / f"rows{rows}", rows, "csv")
 
 
 def dated_ieee(tables: dict[str, pd.DataFrame], maturity_ms: int

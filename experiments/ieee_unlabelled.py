@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from experiments.ieee_rows import first_rows
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data" / "ieee_cis_150k_unlabelled"
 MAPPING = ROOT / "configs" / "mappings" / "ieee_cis_150k.yaml"
@@ -45,15 +47,7 @@ def capped(rows: int | None, data_dir: Path = DATA, out: Path = WORK / "data") -
     rows as Parquet under ``out``."""
     if not rows:
         return data_dir
-    tx = pd.read_parquet(data_dir / "transactions.parquet").head(rows)
-    ident = pd.read_parquet(data_dir / "identity.parquet")
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    tx.to_parquet(out / "transactions.parquet", index=False)
-    ident[ident["TransactionID"].isin(tx["TransactionID"])].to_parquet(
-        out / "identity.parquet", index=False)
-    return out
+    return first_rows(data_dir, out, rows, "parquet")
 
 
 def _fresh_store(home: Path):
