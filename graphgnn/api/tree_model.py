@@ -20,17 +20,15 @@ import torch
 from torch import Tensor
 from torch_geometric.nn import SAGEConv
 
+from graphgnn.model.serving import type_scores
+
 _AGGR = {"MeanAggregation": "mean", "SumAggregation": "sum", "MaxAggregation": "max"}
 
 
 def mirrors(model) -> bool:
     """Whether :func:`embed` computes exactly what ``model`` (a HeteroSAGE) computes."""
-    for conv in getattr(model, "convs", ()):
-        for c in conv.convs.values():
-            if not isinstance(c, SAGEConv) or c.project or c.normalize or \
-                    type(c.aggr_module).__name__ not in _AGGR:
-                return False
-    return bool(getattr(model, "convs", None)) and not model.training
+    kinds = model.plain_aggregations() if hasattr(model, "plain_aggregations") else None
+    return bool(kinds) and kinds <= _AGGR.keys() and not model.training
 
 
 def _conv(c: SAGEConv, x_src: Tensor, x_dst: Tensor, ei: Tensor) -> Tensor:
@@ -42,15 +40,14 @@ def _conv(c: SAGEConv, x_src: Tensor, x_dst: Tensor, ei: Tensor) -> Tensor:
         return out + bias if bias is not None else out
     kind = _AGGR[type(c.aggr_module).__name__]
     agg = torch.zeros((x_dst.shape[0], x_src.shape[1]), dtype=x_src.dtype)
-    if ei.shape[1]:
-        msg = x_src[ei[0]]
-        if kind == "max":
-            agg = agg.index_reduce(0, ei[1], msg, "amax", include_self=False)
-        else:
-            agg = agg.index_add(0, ei[1], msg)
-            if kind == "mean":
-                cnt = torch.bincount(ei[1], minlength=x_dst.shape[0]).clamp_min(1)
-                agg = agg / cnt.unsqueeze(1).to(agg.dtype)
+    msg = x_src[ei[0]]
+    if kind == "max":
+        agg = agg.index_reduce(0, ei[1], msg, "amax", include_self=False)
+    else:
+        agg = agg.index_add(0, ei[1], msg)
+        if kind == "mean":
+            cnt = torch.bincount(ei[1], minlength=x_dst.shape[0]).clamp_min(1)
+            agg = agg / cnt.unsqueeze(1).to(agg.dtype)
     return c.lin_l(agg) + out if out is not None else c.lin_l(agg)
 
 
@@ -86,10 +83,6 @@ def order_score(system, tree, t: str = "Order") -> float:
     """Score of the tree's row ``tree.at`` of type ``t``, as ``system.node_scores`` gives it
     (:class:`graphgnn.api.fast_forward.Tree`)."""
     at = tree.at
-    from graphgnn.model.hybrid import predict_trees
-    from graphgnn.model.selection import _blend
-    from graphgnn.model.serving import type_scores
-
     model = system._model_for(t)  # noqa: SLF001 - the selection node_scores itself uses
     if not mirrors(model):
         return float(type_scores(system, tree.hetero(), t)[at].item())
@@ -97,11 +90,5 @@ def order_score(system, tree, t: str = "Order") -> float:
     logit = model.score_logits({t: emb})[t].float()
     if t not in system.trees:
         return float(torch.sigmoid(logit)[0].item())
-    info = system.tree_info.get(t, {})
-    x = tree.x_dict[t][at:at + 1]
-    inputs = torch.cat([x, emb], 1) if info.get("embedding", True) else x
-    p = predict_trees(system.trees[t], inputs.float().numpy())
-    w = float(info.get("blend", 0.0))
-    if w > 0:
-        p = _blend(p, logit.numpy(), w)
+    p = system.tree_probabilities(t, tree.x_dict[t][at:at + 1], emb, logit)
     return float(np.asarray(p, np.float32)[0])

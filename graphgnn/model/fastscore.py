@@ -55,14 +55,8 @@ def supported(system) -> bool:
     """Whether :func:`node_scores` can take the fast path for ``system``."""
     if system.objective == "unsupervised" or getattr(system, "trees", None):
         return False
-    for t in SCORED_TYPES:
-        model = system._model_for(t)
-        for conv in model.convs:
-            for c in conv.convs.values():
-                if not isinstance(c, SAGEConv) or c.normalize or c.project \
-                        or type(c.aggr_module).__name__ != "MeanAggregation":
-                    return False
-    return True
+    return all(system._model_for(t).plain_aggregations() == {"MeanAggregation"}
+               for t in SCORED_TYPES)
 
 
 def _conv(c: SAGEConv, adj: Tensor, x_src: Tensor, x_dst: Tensor) -> Tensor:

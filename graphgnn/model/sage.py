@@ -164,6 +164,18 @@ class HeteroSAGE(nn.Module):
             return {t: torch.cat([o.pop(t) for o in outs], -1) for t in list(last)}
         return {t: torch.stack([o[t] for o in outs], 0).amax(0) for t in last}
 
+    def plain_aggregations(self) -> set[str] | None:
+        """The aggregations of the convs (``MeanAggregation`` …) when every conv is a plain
+        ``SAGEConv`` (no projection, no normalisation) — what the hand-written fast forward
+        passes mirror — else None."""
+        kinds = set()
+        for conv in self.convs:
+            for c in conv.convs.values():
+                if not isinstance(c, SAGEConv) or c.project or c.normalize:
+                    return None
+                kinds.add(type(c.aggr_module).__name__)
+        return kinds
+
     def score_logits(self, emb: dict[str, Tensor]) -> dict[str, Tensor]:
         """Per scored type, one logit per node ``[N_t]`` (higher = more suspicious)."""
         return {t: self.heads[t](emb[t]).squeeze(-1) for t in self.scored_types if t in emb}

@@ -125,12 +125,25 @@ class Selection:
                 info["val_auprc_blended"] = float(max(grid)[0])
             self.trees[t], self.tree_info[t] = model, info
 
-    def tree_scores(self, batch, t: str) -> Tensor:
+    def tree_probabilities(self, t: str, x: Tensor, emb: Tensor | None,
+                           logit: Tensor | None) -> np.ndarray:
+        """The hybrid's score ``[N]`` of type ``t`` from the rows' features ``x`` and their GNN
+        embedding and logit (needed only when the trees read the embedding or blend the logit;
+        :meth:`needs_gnn`). One definition for batch scoring and the serving tree."""
         info = self.tree_info.get(t, {})
-        p = predict_trees(self.trees[t], self.tree_inputs(batch, t, info.get("embedding", True)))
+        inputs = torch.cat([x, emb], 1) if info.get("embedding", True) else x
+        p = predict_trees(self.trees[t], inputs.float().cpu().numpy())
         w = float(info.get("blend", 0.0))
-        if w > 0:
-            p = _blend(p, self._gnn_outputs(batch, t)[1].float().cpu().numpy(), w)
+        return _blend(p, logit.float().cpu().numpy(), w) if w > 0 else p
+
+    def needs_gnn(self, t: str) -> bool:
+        """Whether type ``t``'s trees read the GNN embedding or blend in its logit."""
+        info = self.tree_info.get(t, {})
+        return bool(info.get("embedding", True)) or float(info.get("blend", 0.0)) > 0
+
+    def tree_scores(self, batch, t: str) -> Tensor:
+        emb, logit = self._gnn_outputs(batch, t) if self.needs_gnn(t) else (None, None)
+        p = self.tree_probabilities(t, batch[t].x, emb, logit)
         return torch.from_numpy(np.asarray(p, np.float32)).to(self.device)
 
     def on_fit_end(self) -> None:
