@@ -97,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--work", help="working folder (default: a temporary one)")
     parser.add_argument("--no-record", action="store_true", help="do not write perf.csv")
+    parser.add_argument("--profile", help="folder for cProfile stats of the full and the "
+                        "incremental rescore (full.prof, incremental.prof; pstats to read)")
     args = parser.parse_args(argv)
 
     from graph_build.generate import generate
@@ -111,6 +113,18 @@ def main(argv: list[str] | None = None) -> int:
 
     def log(msg: str) -> None:
         print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+    def profiled(name: str, call):
+        if not args.profile:
+            return call()
+        import cProfile
+
+        Path(args.profile).mkdir(parents=True, exist_ok=True)
+        prof = cProfile.Profile()
+        try:
+            return prof.runcall(call)
+        finally:
+            prof.dump_stats(str(Path(args.profile) / f"{name}.prof"))
 
     work = Path(args.work or tempfile.mkdtemp(prefix="bench_score_"))
     if work.exists():
@@ -143,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         scorer = load_scorer(work / "runs" / "latest.ckpt")
 
         t = time.perf_counter()
-        full = rescore_once(store, scorer, full=True, log=log).result
+        full = profiled("full", lambda: rescore_once(store, scorer, full=True, log=log)).result
         full_s = time.perf_counter() - t
         sec = full.seconds
         score_write = full.nodes_scored / (sec["score"] + sec["reasons"] + sec["write"])
@@ -153,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
 
         touched = touch_users(store, 0.01, latest_event_time(store) + 60_000, args.seed)
         t = time.perf_counter()
-        inc_outcome = rescore_once(store, scorer, log=log)
+        inc_outcome = profiled("incremental", lambda: rescore_once(store, scorer, log=log))
         inc_s = time.perf_counter() - t
         inc = inc_outcome.result
         ratio = inc_s / full_s
