@@ -84,12 +84,16 @@ def feature_fingerprint(scorer) -> str | None:
     return hashlib.sha1(text.encode()).hexdigest()[:12]
 
 
-def resolve_as_of(store, as_of: int | None, log) -> int:
-    """``as_of`` or the latest event in the graph (printed); warn when far from the clock."""
+def resolve_as_of(store, as_of: int | None, log, latest: bool = False) -> int:
+    """``as_of`` or the latest event in the graph (printed); warn when far from the clock.
+
+    ``latest``: ``as_of`` is the latest event already (read from the cache and the delta).
+    """
     now = now_ms()
-    if as_of is None:
-        latest = latest_event_time(store)
-        as_of = latest if latest is not None else now
+    if as_of is None or latest:
+        if as_of is None:
+            found = latest_event_time(store)
+            as_of = found if found is not None else now
         log(f"as of {fmt_ms(as_of)} (the latest event in the graph; --as-of to choose)")
     else:
         log(f"as of {fmt_ms(as_of)} (--as-of)")
@@ -171,11 +175,19 @@ def rescore_once(store, scorer, options: RescoreOptions | None = None, log=None,
             reason = "the last run recorded no ingest position"
         incremental = not reason
         position = ingest_position(store)
-        as_of = resolve_as_of(store, options.as_of, log)
         since = int(last["watermark"]) if incremental else None
-        frames, delta = frames_cache.export_changes(
-            store, since, int(last["as_of"]) if incremental and last.get("as_of") is not None
-            else None, as_of, log)
+        last_as_of = int(last["as_of"]) if incremental and last.get("as_of") is not None \
+            else None
+        export = None
+        if incremental and options.as_of is None and last_as_of is not None:
+            # The latest event from the cache and the delta: no scan of the whole store.
+            export = frames_cache.export_latest(store, since, last_as_of, log)
+        if export is not None:
+            as_of = resolve_as_of(store, export.frames.as_of, log, latest=True)
+        else:
+            as_of = resolve_as_of(store, options.as_of, log)
+            export = frames_cache.export_changes(store, since, last_as_of, as_of, log)
+        frames, delta = export.frames, export.delta
         region_fn = reuse_fn = None
         stored = None
         if incremental:
@@ -223,7 +235,7 @@ def rescore_once(store, scorer, options: RescoreOptions | None = None, log=None,
             reason=reason, settings=settings, guard=lock.check, fence=lock.fence,
             after_score=monitor, run_hook=lock.name_run,
             log=log)
-        frames_cache.save(store, frames, position)
+        frames_cache.save(store, frames, position, export.unchanged_files())
         frames_cache.save_scores(store, outcome.result.run_id, stored, outcome.result.written)
         frames_cache.save_attributions(store, outcome.result.run_id,
                                        outcome.result.attributions)
