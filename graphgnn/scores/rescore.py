@@ -6,7 +6,9 @@ when there is no succeeded run yet, or when what gives scores their meaning chan
 last succeeded run (model version, threshold rule, feature statistics: the run record says
 which), else **incremental**; read the ingest position (the watermark,
 :mod:`graphgnn.scores.ingest`); export (cached frames + what changed since the last run's
-position, :mod:`graphgnn.scores.cache`); score the whole graph; rewrite the region — every node
+position, :mod:`graphgnn.scores.cache`; an incremental run takes the as-of — the latest event
+— from those two, :func:`graphgnn.scores.cache.export_latest`, instead of scanning the store);
+score the whole graph; rewrite the region — every node
 whose stored score would change, what was ingested, what a crashed run left behind — so an
 increment leaves every node as a full run would (:mod:`graphgnn.scores.region` says why the
 region is measured, not predicted); recompute rings; mark the run succeeded; raise alerts. See
