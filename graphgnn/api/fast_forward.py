@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
@@ -37,19 +38,23 @@ def supports(scorer) -> bool:
             and hp.get("aggr", "mean") in ("mean", "sum", "max"))
 
 
-def _aggregate(rows: Tensor, aggr: str) -> Tensor:
+def _aggregate(rows: np.ndarray, aggr: str) -> np.ndarray:
     if aggr == "sum":
         return rows.sum(0)
     if aggr == "max":
-        return rows.amax(0)
-    return rows.mean(0)
+        return rows.max(0)
+    return rows.mean(0, dtype=np.float64).astype(rows.dtype)
 
 
-def computation_tree(state: CachedState, x: dict[Node, Tensor], rows: dict[Node, int | None],
-                     order: Node, edges: list[Edge], aggr: str,
-                     changed: dict[tuple[str, int], Tensor] | None = None,
+def _as_np(v) -> np.ndarray:
+    return v.numpy() if isinstance(v, Tensor) else np.asarray(v)
+
+
+def computation_tree(state: CachedState, x: dict[Node, np.ndarray | Tensor],
+                     rows: dict[Node, int | None], order: Node, edges: list[Edge], aggr: str,
+                     changed: dict[tuple[str, int], np.ndarray | Tensor] | None = None,
                      ) -> Tree:
-    """The batch described in the module docstring and the order's row in it.
+    """The batch described in the module docstring and the order's row in it (numpy).
 
     Args:
         x: normalised features of the order and of every touched node (recomputed).
@@ -59,10 +64,11 @@ def computation_tree(state: CachedState, x: dict[Node, Tensor], rows: dict[Node,
             moves (in-neighbours of touched nodes: the user's co-users).
     """
     data = state.out.data
-    feats: dict[str, list[Tensor]] = {t: [] for t in data.node_types}
+    x = {n: _as_np(v) for n, v in x.items()}
+    feats: dict[str, list[np.ndarray]] = {t: [] for t in data.node_types}
     index: dict[Node, int] = {}
 
-    def add(t: str, v: Tensor) -> int:
+    def add(t: str, v: np.ndarray) -> int:
         feats[t].append(v)
         return len(feats[t]) - 1
 
@@ -70,16 +76,18 @@ def computation_tree(state: CachedState, x: dict[Node, Tensor], rows: dict[Node,
         index[node] = add(node[0], v)
     src_ids: dict[tuple, list[int]] = {et: [] for et in data.edge_types}
     dst_ids: dict[tuple, list[int]] = {et: [] for et in data.edge_types}
-    subs = {**(changed or {}), **{(n[0], r): x[n] for n, r in rows.items() if r is not None}}
-    fresh: dict[tuple[tuple, Node], list[Tensor]] = {}
+    subs = {k: _as_np(v) for k, v in (changed or {}).items()}
+    subs |= {(n[0], r): x[n] for n, r in rows.items() if r is not None}
+    fresh: dict[tuple[tuple, Node], list[np.ndarray]] = {}
     for s, et, d in edges:
         if d == order:  # the order's own in-edges: real rows of the tree
             src_ids[et].append(index[s])
             dst_ids[et].append(index[order])
         elif d in x:  # a new in-edge of a touched node: its source joins the aggregation
             r = state.row(*s) if s not in x else None
-            v = x[s] if s in x else subs.get((s[0], r), data[s[0]].x[r])
-            fresh.setdefault((et, d), []).append(v)
+            v = x[s] if s in x else subs.get((s[0], r), None)
+            fresh.setdefault((et, d), []).append(
+                v if v is not None else state.x_np(s[0])[r])
     for node in x:
         if node == order:
             continue
@@ -91,38 +99,47 @@ def computation_tree(state: CachedState, x: dict[Node, Tensor], rows: dict[Node,
             if r is not None:
                 ids, _ = take(state.in_edges[et], [r])
                 if len(ids):
-                    src = data[et].edge_index[0, torch.from_numpy(ids)]
-                    xs = data[et[0]].x[src]
+                    src = state.src_np(et)[ids]
+                    xs = state.x_np(et[0])[src]  # a copy: fancy indexing
                     for (t, row), v in subs.items():
                         if t == et[0]:
                             hit = src == row
-                            if bool(hit.any()):
+                            if hit.any():
                                 xs[hit] = v
                     parts.append(xs)
             if not parts:
                 continue
-            stacked = torch.cat([p.reshape(-1, p.shape[-1]) for p in parts])
+            stacked = np.concatenate([p.reshape(-1, p.shape[-1]) for p in parts])
             v = add(et[0], _aggregate(stacked, aggr))
             src_ids[et].append(v)
             dst_ids[et].append(index[node])
-    xs = {t: torch.stack(feats[t]) if feats[t] else torch.zeros((0, data[t].x.shape[1]))
-          for t in data.node_types}
-    ei = {et: torch.tensor([src_ids[et], dst_ids[et]], dtype=torch.long).reshape(2, -1)
+    xs = {t: np.stack(feats[t]).astype(np.float32, copy=False) if feats[t] else
+          np.zeros((0, state.x_np(t).shape[1]), np.float32) for t in data.node_types}
+    ei = {et: np.array([src_ids[et], dst_ids[et]], dtype=np.int64).reshape(2, -1)
           for et in data.edge_types}
     return Tree(xs, ei, index[order])
 
 
 @dataclass
 class Tree:
-    """A computation tree: features per node type, edges per edge type, the order's row."""
+    """A computation tree: features per node type, edges per edge type (numpy), the order's
+    row; ``x_dict`` / ``edge_index_dict`` are the same arrays as tensors (no copy)."""
 
-    x_dict: dict[str, Tensor]
-    edge_index_dict: dict[tuple[str, str, str], Tensor]
+    x_np: dict[str, np.ndarray]
+    edges_np: dict[tuple[str, str, str], np.ndarray]
     at: int
 
     @property
+    def x_dict(self) -> dict[str, Tensor]:
+        return {t: torch.from_numpy(v) for t, v in self.x_np.items()}
+
+    @property
+    def edge_index_dict(self) -> dict[tuple[str, str, str], Tensor]:
+        return {et: torch.from_numpy(v) for et, v in self.edges_np.items()}
+
+    @property
     def rows(self) -> int:
-        return sum(int(x.shape[0]) for x in self.x_dict.values())
+        return sum(int(x.shape[0]) for x in self.x_np.values())
 
     def hetero(self) -> HeteroData:
         """The tree as a HeteroData (every node and edge type present, as in batch)."""

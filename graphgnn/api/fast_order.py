@@ -183,7 +183,7 @@ def fast_features(state: CachedState, scorer, body, as_of: int):
     return req, rows, raw, (before, after, linked)
 
 
-def _normalise(scorer, t: str, v: np.ndarray) -> torch.Tensor:
+def _normalise(scorer, t: str, v: np.ndarray) -> np.ndarray:
     """``scorer.normaliser.apply`` for one row, in numpy (the same float32 operations)."""
     norm = scorer.normaliser
     stats = norm.__dict__.setdefault("_numpy_stats", {})  # kept with the normaliser itself
@@ -191,7 +191,7 @@ def _normalise(scorer, t: str, v: np.ndarray) -> torch.Tensor:
         stats[t] = (norm.mean[t].numpy().astype(np.float32),
                     norm.std[t].numpy().astype(np.float32))
     mean, std = stats[t]
-    return torch.from_numpy(np.clip((v.astype(np.float32) - mean) / std, -10.0, 10.0))
+    return np.clip((v.astype(np.float32) - mean) / std, -10.0, 10.0)
 
 
 @torch.no_grad()
@@ -217,7 +217,7 @@ def score_new_order(state: CachedState, scorer, body, as_of: int,
     t2 = time.perf_counter()
     score = float(np.clip(np.nan_to_num(order_score(scorer.system, tree, "Order")), 0.0, 1.0))
     t3 = time.perf_counter()
-    return FastAnswer(score, norm[order].numpy(), exact=False,
+    return FastAnswer(score, norm[order], exact=False,
                       nodes=tree.rows,
                       make_frames=make_frames,
                       timing={"features": 1000 * (t1 - t0), "tree": 1000 * (t2 - t1),

@@ -89,6 +89,14 @@ class CachedState:
     def row(self, label: str, key: str) -> int | None:
         return self.index.get(label, {}).get(key)
 
+    def x_np(self, t: str) -> np.ndarray:
+        """The normalised features of type ``t`` as a numpy view (no copy; read-only use)."""
+        return self.out.data[t].x.numpy()
+
+    def src_np(self, et: tuple[str, str, str]) -> np.ndarray:
+        """The source rows of edge type ``et`` in the normalised HeteroData (numpy view)."""
+        return self.out.data[et].edge_index[0].numpy()
+
     def score(self, label: str, key: str) -> float | None:
         """The batch score of an existing node (None when the state does not have it)."""
         r = self.row(label, key)

@@ -20,6 +20,7 @@ import torch
 from torch import Tensor
 from torch_geometric.nn import SAGEConv
 
+from graphgnn.api.numpy_forward import compile_model
 from graphgnn.model.serving import type_scores
 
 _AGGR = {"MeanAggregation": "mean", "SumAggregation": "sum", "MaxAggregation": "max"}
@@ -81,14 +82,25 @@ def embed(model, x_dict: dict[str, Tensor], edges: dict[tuple, Tensor],
 @torch.no_grad()
 def order_score(system, tree, t: str = "Order") -> float:
     """Score of the tree's row ``tree.at`` of type ``t``, as ``system.node_scores`` gives it
-    (:class:`graphgnn.api.fast_forward.Tree`)."""
+    (:class:`graphgnn.api.fast_forward.Tree`): the numpy forward pass
+    (:mod:`graphgnn.api.numpy_forward`) where it mirrors the model, else the torch one."""
     at = tree.at
     model = system._model_for(t)  # noqa: SLF001 - the selection node_scores itself uses
     if not mirrors(model):
         return float(type_scores(system, tree.hetero(), t)[at].item())
-    emb = embed(model, tree.x_dict, tree.edge_index_dict, only=t)[t][at:at + 1]
-    logit = model.score_logits({t: emb})[t].float()
-    if t not in system.trees:
-        return float(torch.sigmoid(logit)[0].item())
-    p = system.tree_probabilities(t, tree.x_dict[t][at:at + 1], emb, logit)
+    compiled = compile_model(model)
+    if compiled is not None:
+        emb_np = compiled.embed(tree.x_np, tree.edges_np, only=t)[t][at:at + 1]
+        logit_np = compiled.logits(t, emb_np)
+        if t not in system.trees:
+            return float(0.5 * (1.0 + np.tanh(0.5 * logit_np[0])))  # the sigmoid, no overflow
+        emb = torch.from_numpy(emb_np.astype(np.float32))
+        logit = torch.from_numpy(logit_np.astype(np.float32))
+    else:
+        emb = embed(model, tree.x_dict, tree.edge_index_dict, only=t)[t][at:at + 1]
+        logit = model.score_logits({t: emb})[t].float()
+        if t not in system.trees:
+            return float(torch.sigmoid(logit)[0].item())
+    x = torch.from_numpy(tree.x_np[t][at:at + 1])
+    p = system.tree_probabilities(t, x, emb, logit)
     return float(np.asarray(p, np.float32)[0])

@@ -128,7 +128,8 @@ def test_tree_forward_equals_pyg(state, serve_scorer):
     from graphgnn.api.fast_order import fast_features, order_edges
     from graphgnn.api.fast_forward import computation_tree
     from graphgnn.api.schemas import OrderRequest
-    from graphgnn.api.tree_model import embed, mirrors
+    from graphgnn.api.numpy_forward import compile_model
+    from graphgnn.api.tree_model import embed, mirrors, order_score
 
     body = _orders(state, 1, 5)[0]
     req = OrderRequest(**body)
@@ -149,4 +150,12 @@ def test_tree_forward_equals_pyg(state, serve_scorer):
     for t in theirs:
         assert torch.allclose(ours[t], theirs[t], atol=1e-5), t
     assert torch.allclose(order_only["Order"], theirs["Order"], atol=1e-5)
+    compiled = compile_model(model)  # the numpy pass the server runs
+    assert compiled is not None
+    np_only = compiled.embed(tree.x_np, tree.edges_np, only="Order")["Order"]
+    np.testing.assert_allclose(np_only, theirs["Order"].numpy(), atol=1e-5)
+    with torch.no_grad():
+        p_torch = torch.sigmoid(model.score_logits({"Order": theirs["Order"]})["Order"])
+    p_np = order_score(serve_scorer.system, tree, "Order")
+    assert abs(p_np - float(p_torch[tree.at])) <= 1e-6
     assert tree.rows == sum(batch[t].num_nodes for t in batch.node_types) > 3
