@@ -70,6 +70,8 @@ def test_increment_equals_a_full_rescore_for_every_node(store, trained_ckpt, shi
     inc = out.result
     assert inc.mode == "incremental"
     assert (inc.as_of > first.as_of) == (shift_ms > 0)
+    # The as-of came from the cache and the delta (no store scan): the store's latest event.
+    assert inc.as_of == latest_event_time(store)
     assert any("changed since ingest position" in m for m in logs), logs  # delta export
     assert 0 < inc.nodes_scored < inc.nodes_in_graph
     after_increment = _stored(store)
