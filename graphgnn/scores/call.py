@@ -2,8 +2,9 @@
 
 :func:`score_graph` is what serving and the detector call (``Scorer.score``);
 :func:`open_session` is what a scoring run calls: features, graph and scores built once and
-the same graph attributed (:meth:`graphgnn.model.checkpoint.Scorer.session`); a scorer
-without a session (a test's stand-in) is called through ``score``.
+the same graph attributed (:meth:`graphgnn.model.checkpoint.Scorer.session`), on frames with
+Python-backed strings (:mod:`graphgnn.scores.pystrings`); a scorer without a session (a
+test's stand-in) is called through ``score``.
 """
 
 from __future__ import annotations
@@ -26,11 +27,15 @@ def open_session(scorer, frames, as_of: int | None):
     once, attribution on the same graph) when it has one, else ``(None, score_graph(...))``."""
     if not hasattr(scorer, "session"):
         return None, score_graph(scorer, frames, as_of)
+    from graphgnn.scores.pystrings import python_strings, with_python_strings
+
     box = {}
 
     def run():
-        box["session"] = scorer.session(frames, as_of)
-        return box["session"].scores()
+        # Python-backed strings: the features' key lookups ~2x faster, results bit-identical.
+        with python_strings():
+            box["session"] = scorer.session(with_python_strings(frames), as_of)
+            return box["session"].scores()
 
     scores = _checked(run)
     return box["session"], scores
