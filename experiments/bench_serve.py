@@ -3,9 +3,11 @@
 Generates and builds a graph (``--users``), trains a quick demo-config model, runs one batch
 scoring pass (the reference: its cost per scored node, and the score distribution percentiles
 are ranked in), then starts the real app under uvicorn on 127.0.0.1 and sends ``--clients``
-concurrent clients x ``--requests`` hypothetical orders each (httpx, asyncio, in a process of
-their own; one client alone first: latency without queueing). Prints latency p50/p95/p99,
-requests/s, errors and the server's RSS before/after, the serving cache's build time, and how
+concurrent clients x ``--requests`` hypothetical orders each (HTTP/1.1 keep-alive clients on
+threads of a process of their own; one client alone first: latency without queueing). Prints
+latency p50/p95/p99, requests/s, errors, CPU seconds per request of the server process, the
+store and the clients (with 2 cores, what bounds requests/s), the server's RSS before/after,
+the serving cache's build time, and how
 far the fast path's new-order answers are from an exact recompute (``--approx`` orders: the
 whole cached graph plus the order through the batch scorer); writes rows to
 ``results/perf.csv``.
@@ -16,7 +18,6 @@ whole cached graph plus the order through the batch scorer); writes rows to
 from __future__ import annotations
 
 import argparse
-import asyncio
 import concurrent.futures
 import multiprocessing
 import os
@@ -78,38 +79,58 @@ def _bodies(store, n: int, seed: int) -> list[dict]:
     return out
 
 
-async def _client(base: str, bodies: list[dict], lat: list[float], errors: list[str]):
-    import httpx
+def _client(host: str, port: int, bodies: list[bytes], lat: list[float],
+            errors: list[str]) -> None:
+    """One closed-loop client: HTTP/1.1 keep-alive (http.client), bodies encoded beforehand,
+    so the client's own CPU per request stays small next to the server's."""
+    import http.client
 
-    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
-        for body in bodies:
-            t = time.perf_counter()
-            try:
-                r = await http.post("/v1/score/order", json=body)
-                if r.status_code != 200:
-                    errors.append(f"{r.status_code}: {r.text[:100]}")
-            except Exception as e:  # noqa: BLE001 - a benchmark counts every failure
-                errors.append(repr(e))
-            lat.append(time.perf_counter() - t)
+    conn = http.client.HTTPConnection(host, port, timeout=60)
+    headers = {"Content-Type": "application/json"}
+    for body in bodies:
+        t = time.perf_counter()
+        try:
+            conn.request("POST", "/v1/score/order", body, headers)
+            r = conn.getresponse()
+            text = r.read()
+            if r.status != 200:
+                errors.append(f"{r.status}: {text[:100]!r}")
+        except Exception as e:  # noqa: BLE001 - a benchmark counts every failure
+            errors.append(repr(e))
+            conn.close()
+            conn = http.client.HTTPConnection(host, port, timeout=60)
+        lat.append(time.perf_counter() - t)
+    conn.close()
 
 
-def _load(base: str, bodies: list[dict], clients: int, n: int) -> dict:
-    """In a process of its own (clients are other machines: they must not share the server's
-    interpreter lock): one client sequentially (latency without queueing), then ``clients``
-    concurrent clients x ``n`` orders each."""
-    asyncio.run(_client(base, bodies[:5], [], []))  # warm-up
-    single: list[float] = []
-    asyncio.run(_client(base, bodies[:min(200, len(bodies))], single, []))
+def _clients(host: str, port: int, parts: list[list[bytes]]) -> tuple[list, list, float]:
+    """``len(parts)`` concurrent clients (threads: they wait on sockets, not on the CPU)."""
     lat: list[float] = []
     errors: list[str] = []
-
-    async def run_all():
-        await asyncio.gather(*(_client(base, bodies[i * n:(i + 1) * n], lat, errors)
-                               for i in range(clients)))
-
+    threads = [threading.Thread(target=_client, args=(host, port, part, lat, errors))
+               for part in parts]
     t = time.perf_counter()
-    asyncio.run(run_all())
-    return {"lat": lat, "errors": errors, "wall": time.perf_counter() - t, "single": single}
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return lat, errors, time.perf_counter() - t
+
+
+def _load(host: str, port: int, bodies: list[dict], clients: int, n: int) -> dict:
+    """In a process of its own (clients are other machines: they must not share the server's
+    interpreter lock): one client sequentially (latency without queueing), then ``clients``
+    concurrent clients x ``n`` orders each; with the CPU seconds this process spent."""
+    import json
+
+    raw = [json.dumps(b).encode() for b in bodies]
+    _client(host, port, raw[:5], [], [])  # warm-up
+    single: list[float] = []
+    _client(host, port, raw[:min(200, len(raw))], single, [])
+    cpu0 = time.process_time()
+    lat, errors, wall = _clients(host, port, [raw[i * n:(i + 1) * n] for i in range(clients)])
+    return {"lat": lat, "errors": errors, "wall": wall, "single": single,
+            "client_cpu": time.process_time() - cpu0}
 
 
 def _approximation(online, scorer, bodies: list[dict]) -> np.ndarray:
@@ -173,12 +194,19 @@ def main(argv: list[str] | None = None) -> int:
     diffs = _approximation(online, scorer, _bodies(store, args.approx, args.seed + 1))
     proc = psutil.Process(os.getpid())
     bodies = _bodies(store, args.clients * args.requests, args.seed)
-    base = f"http://127.0.0.1:{port}"
     rss0 = proc.memory_info().rss / 2**20
     spawn = multiprocessing.get_context("spawn")
+    db = psutil.Process(store.server.status().pid)
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as pool:
-        load = pool.submit(_load, base, bodies, args.clients, args.requests).result()
+        pool.submit(time.sleep, 0).result()  # the client process started before counting
+        cpu0, db0 = sum(proc.cpu_times()[:2]), sum(db.cpu_times()[:2])
+        load = pool.submit(_load, "127.0.0.1", port, bodies, args.clients,
+                           args.requests).result()
+        # Includes the warm-up and one-client passes (their requests are counted too).
+        server_cpu = sum(proc.cpu_times()[:2]) - cpu0
+        db_cpu = sum(db.cpu_times()[:2]) - db0
     lat, errors, wall = load["lat"], load["errors"], load["wall"]
+    served = len(lat) + len(load["single"]) + 5
     rss1 = proc.memory_info().rss / 2**20
     server.should_exit = True
     thread.join(timeout=10)
@@ -195,6 +223,14 @@ def main(argv: list[str] | None = None) -> int:
             perf_row(f"{tag}: p99 latency", p99, None, "ms"),
             perf_row(f"{tag}: requests/s", len(lat) / wall, None, "req/s"),
             perf_row(f"{tag}: errors", float(len(errors)), None, "count"),
+            perf_row(f"{tag}: CPU per request, server process vs whole machine",
+                     1000 * server_cpu / served,
+                     1000 * (server_cpu + db_cpu) / served + 1000 * load["client_cpu"]
+                     / max(len(lat), 1), "ms"),
+            perf_row(f"{tag}: CPU per request, store (FalkorDB)", 1000 * db_cpu / served,
+                     None, "ms"),
+            perf_row(f"{tag}: CPU per request, clients", 1000 * load["client_cpu"]
+                     / max(len(lat), 1), None, "ms"),
             perf_row(f"{tag}: RSS after vs before", rss1, rss0, "MiB"),
             perf_row(f"{tag}: batch pass (export+score+write)", batch_s, None, "s"),
             perf_row(f"{tag}: serving cache build (wait after start)", build_s, warm_s, "s"),

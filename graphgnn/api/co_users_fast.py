@@ -83,7 +83,7 @@ def _columns(scorer) -> tuple[dict[str, int], list[int], list[int], list[int]]:
 
 def _rows_of(state: CachedState, users, moved: dict[int, np.ndarray] | None) -> np.ndarray:
     """Raw user vectors of ``users`` (rows), the ones the order moved as moved."""
-    x = state.out.raw["User"][np.asarray(users, np.int64)].numpy().astype(np.float64)
+    x = state.raw_np("User")[np.asarray(users, np.int64)].astype(np.float64)
     for i, b in enumerate(users):
         if moved and int(b) in moved:
             x[i] = moved[int(b)]
@@ -133,18 +133,18 @@ def co_user_updates(state: CachedState, scorer, rows: Rows, user_raw: np.ndarray
     starting from ``moved`` (users whose base columns the order moved), which it extends."""
     from graphgnn.model.hetero import CO_USER
 
-    data, h = state.out.data, state.history
+    h = state.history
     col, base, means, maxes = _columns(scorer)
-    raw = state.out.raw["User"]
+    raw = state.raw_np("User")
     csr = state.in_edges.get(CO_USER)
-    src = data[CO_USER].edge_index[0].numpy() if csr is not None else np.zeros(0, np.int64)
+    src = state.src_np(CO_USER) if csr is not None else np.zeros(0, np.int64)
     fraud_u, lab_u = _fraud(h, rows.user)
     co_fraud_u = sum(h.user_fraud[b] for b in after)
     co_fraud_u0 = sum(h.user_fraud[b] for b in before)
     out: dict[int, np.ndarray] = dict(moved or {})
     for b in sorted(set(before) | set(after)):
         theirs = src[csr[1][csr[0][b]:csr[0][b + 1]]] if csr is not None else src
-        v = (out[b] if b in out else raw[b].numpy()).astype(np.float64)
+        v = (out[b] if b in out else raw[b]).astype(np.float64)
         new_pair = b in after and b not in before
         if new_pair:
             theirs = np.append(theirs, -1)  # the user, as a new co-user
@@ -187,7 +187,7 @@ def linked_user_updates(state: CachedState, scorer, req: NewOrder, rows: Rows,
     h = state.history
     names = scorer.feature_names["User"]
     col = {n: i for i, n in enumerate(names)}
-    raw = state.out.raw["User"]
+    raw = state.raw_np("User")
     for label, kind in _KINDS:
         e = rows.ent.get(label) if label in req.entities else None
         if e is None or f"{kind}_users_max" not in col:
@@ -201,7 +201,7 @@ def linked_user_updates(state: CachedState, scorer, req: NewOrder, rows: Rows,
         for i in links.by_e.ids[lo:hi]:
             b = int(links.u[i])
             v = vectors.get(b)
-            v = raw[b].numpy().copy() if v is None else v
+            v = raw[b].copy() if v is None else v
             def c(name: str, v=v) -> float:
                 return unfinish(name, v[col[name]])
 

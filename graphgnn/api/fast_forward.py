@@ -115,7 +115,8 @@ def computation_tree(state: CachedState, x: dict[Node, np.ndarray | Tensor],
             dst_ids[et].append(index[node])
     xs = {t: np.stack(feats[t]).astype(np.float32, copy=False) if feats[t] else
           np.zeros((0, state.x_np(t).shape[1]), np.float32) for t in data.node_types}
-    ei = {et: np.array([src_ids[et], dst_ids[et]], dtype=np.int64).reshape(2, -1)
+    none = np.zeros((2, 0), np.int64)  # shared by the (many) edge types without edges
+    ei = {et: np.array([src_ids[et], dst_ids[et]], dtype=np.int64) if src_ids[et] else none
           for et in data.edge_types}
     return Tree(xs, ei, index[order])
 

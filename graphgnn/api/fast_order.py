@@ -142,19 +142,29 @@ def _log_mask(names: tuple[str, ...]) -> np.ndarray:
                      and not n.endswith(_RAW_SUFFIXES) for n in names], bool)
 
 
+def _columns(scorer, label: str) -> tuple[dict[str, int], np.ndarray]:
+    """(column -> position, log1p mask) of a label's checkpoint columns, kept on the scorer."""
+    cols = scorer.__dict__.setdefault("_serve_columns", {})
+    if label not in cols:
+        names = tuple(scorer.feature_names[label])
+        cols[label] = ({n: i for i, n in enumerate(names)}, _log_mask(names))
+    return cols[label]
+
+
 def _vector(state: CachedState, scorer, label: str, row: int | None,
             f: dict[str, float]) -> np.ndarray:
     """Feature vector in the checkpoint's order: computed columns finished as batch does
     (``_finish``, vectorised), the rest from the cached row (0 for a new node)."""
-    names = tuple(scorer.feature_names[label])
-    out = state.out.raw[label][row].numpy().astype(np.float64) if row is not None else \
-        np.zeros(len(names))
-    done = np.array([n in f for n in names], bool)
-    v = np.nan_to_num(np.array([float(f.get(n, 0.0)) for n in names]), nan=0.0, posinf=0.0,
-                      neginf=0.0)
-    log = _log_mask(names) & done
+    pos, log_mask = _columns(scorer, label)
+    out = state.raw_np(label)[row].astype(np.float64) if row is not None else \
+        np.zeros(len(pos))
+    keys = [k for k in f if k in pos]
+    idx = np.fromiter((pos[k] for k in keys), np.int64, len(keys))
+    v = np.fromiter((float(f[k]) for k in keys), np.float64, len(keys))
+    v = np.where(np.isfinite(v), v, 0.0)  # nan_to_num(nan=0, posinf=0, neginf=0)
+    log = log_mask[idx]
     v[log] = np.log1p(v[log].clip(0))
-    out[done] = v[done].astype(np.float32)
+    out[idx] = v.astype(np.float32)
     return out.astype(np.float32)
 
 

@@ -96,11 +96,12 @@ class NumpySAGE:
     def layers(self) -> int:
         return len(self.norms)
 
-    def _fuse(self, i: int, t: str, ets: tuple[EdgeType, ...]):
-        """Stacked W_l, summed W_r and summed biases of the convs ``ets`` into ``t``."""
-        key = (i, t, ets)
+    def _fuse(self, i: int, t: str, ets: tuple[EdgeType, ...], fed: tuple[EdgeType, ...]):
+        """W_l stacked over the convs ``fed`` (those with edges: the others aggregate zeros),
+        W_r and biases summed over all the convs ``ets`` into ``t``."""
+        key = (i, t, ets, fed)
         if key not in self._fused:
-            w_l = np.concatenate([self.w_l[(i, et)] for et in ets], 0)
+            w_l = np.concatenate([self.w_l[(i, et)] for et in fed], 0) if fed else None
             roots = [self.w_r[(i, et)] for et in ets if self.w_r[(i, et)] is not None]
             w_r = sum(w for w, _ in roots) if roots else None
             bias = sum(b for _, b in roots if b is not None) + sum(
@@ -143,11 +144,14 @@ class NumpySAGE:
                 ets = tuple(et for et in active if et[2] == t and et[0] in h)
                 prev = h[t]
                 if ets:
-                    w_l, w_r, bias = self._fuse(i, t, ets)
-                    agg = np.concatenate([self._aggregate(self.aggr[(i, et)], h[et[0]],
-                                                          edges[et], prev.shape[0])
-                                          for et in ets], 1)
-                    out = agg @ w_l + bias
+                    fed = tuple(et for et in ets if edges[et].shape[1])
+                    w_l, w_r, bias = self._fuse(i, t, ets, fed)
+                    out = np.broadcast_to(bias, (prev.shape[0], len(bias)))
+                    if fed:
+                        agg = np.concatenate([self._aggregate(self.aggr[(i, et)], h[et[0]],
+                                                              edges[et], prev.shape[0])
+                                              for et in fed], 1)
+                        out = agg @ w_l + bias
                     if w_r is not None:
                         out = out + prev @ w_r
                 elif i == 0 and t in self.bypass:

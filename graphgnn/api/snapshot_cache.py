@@ -85,17 +85,31 @@ class CachedState:
     build_s: float = 0.0
     history: History | None = None
     flagged_entities: dict[str, np.ndarray] = field(default_factory=dict)
+    _views: dict = field(default_factory=dict, repr=False)
 
     def row(self, label: str, key: str) -> int | None:
         return self.index.get(label, {}).get(key)
 
     def x_np(self, t: str) -> np.ndarray:
         """The normalised features of type ``t`` as a numpy view (no copy; read-only use)."""
-        return self.out.data[t].x.numpy()
+        key = ("x", t)
+        if key not in self._views:  # HeteroData look-ups cost microseconds each
+            self._views[key] = self.out.data[t].x.numpy()
+        return self._views[key]
+
+    def raw_np(self, t: str) -> np.ndarray:
+        """The raw (un-normalised) features of type ``t`` as a numpy view (read-only use)."""
+        key = ("raw", t)
+        if key not in self._views:
+            self._views[key] = self.out.raw[t].numpy()
+        return self._views[key]
 
     def src_np(self, et: tuple[str, str, str]) -> np.ndarray:
         """The source rows of edge type ``et`` in the normalised HeteroData (numpy view)."""
-        return self.out.data[et].edge_index[0].numpy()
+        key = ("src", et)
+        if key not in self._views:
+            self._views[key] = self.out.data[et].edge_index[0].numpy()
+        return self._views[key]
 
     def score(self, label: str, key: str) -> float | None:
         """The batch score of an existing node (None when the state does not have it)."""

@@ -86,9 +86,9 @@ def order_score(system, tree, t: str = "Order") -> float:
     (:mod:`graphgnn.api.numpy_forward`) where it mirrors the model, else the torch one."""
     at = tree.at
     model = system._model_for(t)  # noqa: SLF001 - the selection node_scores itself uses
-    if not mirrors(model):
+    compiled = compile_model(model)  # None unless it mirrors the model (mirrors() included)
+    if compiled is None and not mirrors(model):
         return float(type_scores(system, tree.hetero(), t)[at].item())
-    compiled = compile_model(model)
     if compiled is not None:
         emb_np = compiled.embed(tree.x_np, tree.edges_np, only=t)[t][at:at + 1]
         logit_np = compiled.logits(t, emb_np)
