@@ -27,8 +27,11 @@ def presented_token(request: Request) -> str | None:
     return request.headers.get(TOKEN_HEADER) or None
 
 
-def require_token(request: Request) -> None:
-    """FastAPI dependency: 401 unless the request may read."""
+async def require_token(request: Request) -> None:
+    """FastAPI dependency: 401 unless the request may read.
+
+    ``async`` although it awaits nothing: FastAPI runs a plain ``def`` dependency in its thread
+    pool, a thread hand-off per request for a few dictionary look-ups."""
     settings: ServeSettings = request.app.state.settings
     expected = settings.token
     if not expected:

@@ -127,9 +127,8 @@ def order_edges(state: CachedState, req: off.NewOrder, rows: off.Rows,
                 both(user, _LINK_REL[label], (label, key))
     for p, _, _ in req.lines:
         both(order, "CONTAINS", ("Product", p))
-    keys = state.out.fs.frames.keys("User")
     for b in co_users:
-        other = ("User", str(keys.iloc[b]))
+        other = ("User", state.key_of("User", int(b)))
         out += [(other, ("User", "co_user", "User"), user),
                 (user, ("User", "co_user", "User"), other)]
     return out

@@ -104,6 +104,13 @@ class CachedState:
             self._views[key] = self.out.raw[t].numpy()
         return self._views[key]
 
+    def key_of(self, label: str, row: int) -> str:
+        """The key of a cached row (a list kept: a pandas look-up per request costs ~50 us)."""
+        key = ("keys", label)
+        if key not in self._views:
+            self._views[key] = self.out.fs.frames.keys(label).astype(str).tolist()
+        return self._views[key][row]
+
     def src_np(self, et: tuple[str, str, str]) -> np.ndarray:
         """The source rows of edge type ``et`` in the normalised HeteroData (numpy view)."""
         key = ("src", et)
