@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import multiprocessing
 import os
 import socket
@@ -149,6 +150,18 @@ def _approximation(online, scorer, bodies: list[dict]) -> np.ndarray:
     return np.array(out)
 
 
+def _cpu(procs: list[psutil.Process]) -> float:
+    total = 0.0
+    for q in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):  # a worker that exited
+            total += sum(q.cpu_times()[:2])
+    return total
+
+
+def _rss(procs: list[psutil.Process]) -> float:
+    return sum(q.memory_info().rss for q in procs if q.is_running()) / 2**20
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--users", type=int, default=20_000)
@@ -156,18 +169,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--requests", type=int, default=250, help="per client")
     p.add_argument("--seed", type=int, default=11)
     p.add_argument("--approx", type=int, default=30,
-                   help="orders checked against an exact recompute (approximation figures)")
+                   help="orders checked against an exact recompute (approximation figures; "
+                   "with --workers 1 only)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="server processes (fraudring serve --workers); 1: the app on a thread "
+                   "of this process")
     p.add_argument("--work", type=Path, default=None,
                    help="work folder; one holding runs/latest.ckpt is reused (graph + model)")
     args = p.parse_args(argv)
 
     import torch
-    import uvicorn
 
     from graph_build.export import export_frames
-    from graphgnn.api.app import create_app
-    from graphgnn.api.settings import ServeSettings
     from graphgnn.scores.scoring import run_scoring
+    from experiments.serve_procs import ThreadServer, WorkerServer
 
     torch.set_num_threads(1)  # as `fraudring serve` runs: requests in parallel, not ops
     work = args.work or Path(tempfile.mkdtemp(prefix="bench_serve_"))
@@ -175,45 +190,44 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     frames = export_frames(store)
     result = run_scoring(store, scorer, frames=frames, rings=False)
+    del frames
     batch_s = time.perf_counter() - t
     per_node_ms = 1000 * batch_s / max(result.nodes_in_graph, 1)
 
     port = _free_port()
-    app = create_app(ServeSettings(port=port), store=store, scorer=scorer)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    online = app.state.serve.online
-    t = time.perf_counter()
-    online.cache.wait(3600)  # the serving cache: one batch pass in the background
-    warm_s = time.perf_counter() - t
-    build_s = online.cache.state.build_s
-    diffs = _approximation(online, scorer, _bodies(store, args.approx, args.seed + 1))
-    proc = psutil.Process(os.getpid())
     bodies = _bodies(store, args.clients * args.requests, args.seed)
-    rss0 = proc.memory_info().rss / 2**20
+    if args.workers > 1:
+        server = WorkerServer(work, args.workers, port)
+        build_s, warm_s = server.start(bodies[-1])
+        diffs = np.array([np.nan])
+    else:
+        server = ThreadServer(store, scorer, port)
+        build_s, warm_s = server.start()
+        diffs = _approximation(server.online, scorer, _bodies(store, args.approx,
+                                                              args.seed + 1))
+    procs = server.processes()
+    rss0 = _rss(procs)
     spawn = multiprocessing.get_context("spawn")
     db = psutil.Process(store.server.status().pid)
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=spawn) as pool:
         pool.submit(time.sleep, 0).result()  # the client process started before counting
-        cpu0, db0 = sum(proc.cpu_times()[:2]), sum(db.cpu_times()[:2])
+        cpu0, db0 = _cpu(procs), _cpu([db])
         load = pool.submit(_load, "127.0.0.1", port, bodies, args.clients,
                            args.requests).result()
         # Includes the warm-up and one-client passes (their requests are counted too).
-        server_cpu = sum(proc.cpu_times()[:2]) - cpu0
-        db_cpu = sum(db.cpu_times()[:2]) - db0
+        server_cpu, db_cpu = _cpu(procs) - cpu0, _cpu([db]) - db0
     lat, errors, wall = load["lat"], load["errors"], load["wall"]
     served = len(lat) + len(load["single"]) + 5
-    rss1 = proc.memory_info().rss / 2**20
-    server.should_exit = True
-    thread.join(timeout=10)
+    rss1 = _rss(procs)
+    paths = server.path_counts()
+    server.stop()
     ms = np.array(lat) * 1000
     p50, p95, p99 = (float(np.percentile(ms, q)) for q in (50, 95, 99))
     tag = f"serve {args.users // 1000}k users {args.clients}x{args.requests}"
+    if args.workers > 1:
+        tag += f" {args.workers} workers"
     one = np.array(load["single"]) * 1000
+    client_ms = 1000 * load["client_cpu"] / max(len(lat), 1)
     rows = [perf_row(f"{tag}: p50 latency vs batch per node", p50, per_node_ms, "ms"),
             perf_row(f"{tag}: one client (no queueing), p50 latency",
                      float(np.percentile(one, 50)), None, "ms"),
@@ -223,24 +237,23 @@ def main(argv: list[str] | None = None) -> int:
             perf_row(f"{tag}: p99 latency", p99, None, "ms"),
             perf_row(f"{tag}: requests/s", len(lat) / wall, None, "req/s"),
             perf_row(f"{tag}: errors", float(len(errors)), None, "count"),
-            perf_row(f"{tag}: CPU per request, server process vs whole machine",
+            perf_row(f"{tag}: CPU per request, server process(es) vs whole machine",
                      1000 * server_cpu / served,
-                     1000 * (server_cpu + db_cpu) / served + 1000 * load["client_cpu"]
-                     / max(len(lat), 1), "ms"),
+                     1000 * (server_cpu + db_cpu) / served + client_ms, "ms"),
             perf_row(f"{tag}: CPU per request, store (FalkorDB)", 1000 * db_cpu / served,
                      None, "ms"),
-            perf_row(f"{tag}: CPU per request, clients", 1000 * load["client_cpu"]
-                     / max(len(lat), 1), None, "ms"),
-            perf_row(f"{tag}: RSS after vs before", rss1, rss0, "MiB"),
+            perf_row(f"{tag}: CPU per request, clients", client_ms, None, "ms"),
+            perf_row(f"{tag}: RSS after vs before (server processes)", rss1, rss0, "MiB"),
             perf_row(f"{tag}: batch pass (export+score+write)", batch_s, None, "s"),
-            perf_row(f"{tag}: serving cache build (wait after start)", build_s, warm_s, "s"),
-            perf_row(f"{tag}: fast vs exact recompute, max |diff| ({len(diffs)} orders)",
-                     float(np.max(diffs)), None, "score"),
-            perf_row(f"{tag}: fast vs exact recompute, median |diff|",
-                     float(np.median(diffs)), None, "score")]
-    for path in ("cache", "fast", "exact"):
-        n = online.metrics.paths.labels(path)._value.get()  # noqa: SLF001 - own registry
+            perf_row(f"{tag}: serving cache build (wait after start)", build_s, warm_s, "s")]
+    if args.workers == 1:
+        rows += [perf_row(f"{tag}: fast vs exact recompute, max |diff| ({len(diffs)} orders)",
+                          float(np.max(diffs)), None, "score"),
+                 perf_row(f"{tag}: fast vs exact recompute, median |diff|",
+                          float(np.median(diffs)), None, "score")]
+    for path, n in (paths or {}).items():
         print(f"answers by the {path} path: {n:.0f}")
+    print(f"load average at the end: {os.getloadavg()}")
     record(rows)
     print_table(rows)
     if errors:
