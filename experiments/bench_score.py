@@ -1,6 +1,10 @@
 """Score + write-back speed, incremental vs full rescore, and planted-ring recovery.
 
     .venv/bin/python -m experiments.bench_score [--users 100000] [--epochs 10] [--work DIR]
+        [--train-users 20000] [--profile DIR]
+
+``--profile DIR`` saves cProfile stats of the full and the incremental rescore
+(``full.prof``, ``incremental.prof``; read them with ``pstats``).
 
 Generates ``--users`` users, builds them into a fresh embedded store, trains the real model
 (configs/demo.yaml, ``--epochs``), then:
