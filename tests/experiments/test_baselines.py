@@ -187,3 +187,13 @@ def test_report_tables_headline_and_flag_saturation():
     assert "+0.150" in text and "[+0.050, +0.250]" in text and "| met |" in text
     assert "0.950" in text  # the sanity row beside the headline
     assert "Saturated" in table(s, "hard-5k", "User")
+
+
+def test_tree_settings_diagnosis_measures_each_setting_on_val_and_test(prepared):
+    from experiments.diagnose_trees import SETTINGS, settings_rows
+
+    y = np.nan_to_num(prepared.y, nan=0.0).astype(int)
+    rows = settings_rows(prepared, prepared.x, y)
+    assert [r["trees"] for r in rows] == [s[0] for s in SETTINGS for _ in (0, 1)]
+    assert all(0.0 <= r["test_auprc"] <= 1.0 and 0.0 <= r["val_auprc"] <= 1.0 for r in rows)
+    assert rows[0]["test_pos"] == int(y[prepared.test].sum()) > 0
