@@ -8,7 +8,9 @@ touched nodes (with their recomputed features) and, per touched node and incomin
 graph with the order added (cached neighbours' normalised features, touched ones' new
 features, plus the new edges' sources). A SAGE ``mean`` (``sum``, ``max``) of one row is the
 row itself, so every layer-1 state the order reads equals the full graph's, and the model runs
-unchanged on a batch of tens of rows instead of the whole graph.
+unchanged on a batch of tens of rows instead of the whole graph. The tree is built in numpy
+(views of the cached state's arrays, no torch op per row): :class:`Tree` holds numpy arrays
+and hands out zero-copy tensors for the torch fallback.
 
 Deeper models (more than two layers) and the unsupervised objective (its score reads edge
 reconstructions) are not served here: :func:`supports` says so and the caller falls back.

@@ -1,5 +1,9 @@
 """The model's forward pass on a computation tree of tens of rows, without PyG's propagate.
 
+:func:`order_score` runs the numpy pass of :mod:`graphgnn.api.numpy_forward` (weights read
+once per model) where it mirrors the model; :func:`embed` below is the torch mirror it falls
+back to (and the reference its tests compare with).
+
 :class:`graphgnn.model.sage.HeteroSAGE` on the whole graph runs one ``SAGEConv`` per edge type
 per layer; on a tree of ~15 rows PyG's per-call machinery (input checks, ``propagate``'s
 collect / scatter) costs ~0.2 ms per conv, ~7 ms per order. Here each conv is its own
