@@ -41,6 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--log-level", default="info",
                         choices=("critical", "error", "warning", "info", "debug"),
                         help="the server's log level (default info)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes (default 1); one Python process uses about one "
+                        "core, so use one per core. Each loads the model and builds its own "
+                        "serving cache (~2 GiB each at 100k users)")
 
 
 def read_token(path: Path | None) -> str | None:
@@ -92,8 +96,17 @@ def run(args: argparse.Namespace) -> int:
 
     # Per-request work is small: requests run in parallel threads, and intra-op threads
     # would only fight them for the cores.
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1, not {args.workers}")
     torch.set_num_threads(1)
     settings = settings_from_args(args)
+    if args.workers > 1:
+        from graphgnn.api.workers import run_workers
+
+        print(f"fraudring serve: http://{settings.host}:{settings.port} with {args.workers} "
+              "workers (each builds its own serving cache)", file=sys.stderr)
+        run_workers(settings, args.workers, args.log_level)
+        return 0
     app = create_app(settings)
     where = f"http://{settings.host}:{settings.port}"
     print(f"fraudring serve: {where} (model {app.state.serve.online.model_version}; "

@@ -68,3 +68,8 @@ def test_closed_pipe_ends_quietly(built_store):
     proc = subprocess.run(["bash", "-c", cmd], env=env, capture_output=True, text=True,
                           timeout=120)
     assert "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, proc.stderr
+
+
+def test_serve_refuses_zero_workers(tmp_path, capsys):
+    assert main(["serve", "--ckpt", str(tmp_path / "m.ckpt"), "--workers", "0"]) == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err
