@@ -14,12 +14,12 @@ from functools import lru_cache
 
 import numpy as np
 
-#: LightGBM settings. With a few hundred positives among tens of thousands of examples, trees
-#: memorise the positives when they are up-weighted (``scale_pos_weight`` = negatives /
-#: positives, capped at 50, gave test AUPRC 0.04-0.33 across settings on hard mode) and
-#: when the L2 penalty is weak; unweighted, with L2 = 10 and large leaves, 0.28-0.31 on
-#: orders (``python -m experiments.diagnose_trees``). AUPRC is a ranking metric: it needs no
-#: re-weighting, and unweighted probabilities stay calibrated for the action thresholds.
+#: LightGBM settings. With a hundred-odd positives among tens of thousands of examples, trees
+#: memorise the positives when they are up-weighted: on hard-mode orders (50k users,
+#: ``python -m experiments.diagnose_trees --settings``) positives weighted by negatives /
+#: positives (capped at 50) gave test AUPRC 0.08-0.19, unweighted with L2 = 10 and large
+#: leaves 0.30-0.31 (L2 = 1: 0.27-0.29). AUPRC is a ranking metric and needs no
+#: re-weighting; unweighted probabilities also stay calibrated for the action thresholds.
 PARAMS = {
     "objective": "binary", "learning_rate": 0.05, "num_leaves": 31,
     "feature_fraction": 0.5, "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 10.0,
