@@ -106,5 +106,8 @@ def order_score(system, tree, t: str = "Order") -> float:
         if t not in system.trees:
             return float(torch.sigmoid(logit)[0].item())
     x = torch.from_numpy(tree.x_np[t][at:at + 1])
-    p = system.tree_probabilities(t, x, emb, logit)
+    # The order's in-edges in the tree are its real neighbours' rows: their mean / max are
+    # the batch graph's (a 1-hop aggregate).
+    nb = system.tree_neighbours(tree.x_dict, tree.edge_index_dict, t)
+    p = system.tree_probabilities(t, x, emb, logit, None if nb is None else nb[at:at + 1])
     return float(np.asarray(p, np.float32)[0])

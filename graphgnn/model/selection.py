@@ -6,8 +6,9 @@ validation AUPRC improves, a copy of the weights is kept for that type. The logg
 improves (checkpointing and early stopping follow it) and the checkpoint holds every type's
 weights (``"fraudring_states"``). User's weights also score Device and IP (their labels are
 derived from users). After ``fit``, the hybrid head (``head="hybrid"``) fits LightGBM per type
-on the features, with or without the GNN embedding, blended with the GNN logit, each choice
-made on the validation snapshot (:meth:`Selection.fit_hybrid`; :mod:`graphgnn.model.hybrid`),
+on the features and the neighbour aggregates (:mod:`graphgnn.model.neighbour_inputs`), with or
+without the GNN embedding, blended with the GNN logit, each choice made on the validation
+snapshot (:meth:`Selection.fit_hybrid`; :mod:`graphgnn.model.hybrid`),
 and the best checkpoint is rewritten with the trees in its metadata.
 """
 
@@ -20,6 +21,7 @@ import torch
 from torch import Tensor
 
 from graphgnn.model.hybrid import fit_trees, predict_trees
+from graphgnn.model.neighbour_inputs import neighbour_aggregates, relations_of
 
 SELECTED = ("User", "Order")
 BLEND = (0.0, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)  # weights of the GNN logit tried on validation
@@ -101,12 +103,23 @@ class Selection:
         model.train(was)
         return emb, logit
 
-    def tree_inputs(self, batch, t: str, with_embedding: bool = True) -> np.ndarray:
-        """``[N_t, F (+ H)]``: the type's features, then (optionally) its GNN embedding."""
+    def tree_inputs(self, batch, t: str, with_embedding: bool = True,
+                    relations: list | None = None) -> np.ndarray:
+        """``[N_t, F (+ A) (+ H)]``: the type's features, the neighbour aggregates over
+        ``relations`` (when given), then (optionally) its GNN embedding."""
         parts = [batch[t].x]
+        if relations is not None:
+            parts.append(neighbour_aggregates(batch.x_dict, batch.edge_index_dict, t, relations))
         if with_embedding:
             parts.append(self._gnn_outputs(batch, t)[0])
         return torch.cat(parts, 1).float().cpu().numpy()
+
+    def tree_neighbours(self, x_dict: dict, edge_index_dict: dict, t: str) -> Tensor | None:
+        """The neighbour aggregates type ``t``'s trees read (None: trees fitted without)."""
+        relations = self.tree_info.get(t, {}).get("neighbours")
+        if relations is None:
+            return None
+        return neighbour_aggregates(x_dict, edge_index_dict, t, relations)
 
     def fit_hybrid(self, train, val, seed: int = 0) -> None:
         """Fit each selected type's trees on the train stage, choose on the val stage.
@@ -127,12 +140,15 @@ class Selection:
                 continue
             y_tr, y_va = y_tr_all[m_tr], y_va_all[m_va]
             train, val = train.to(self.device), val.to(self.device)
+            rel = relations_of(train.x_dict, train.edge_index_dict, t)
             fits = {}
             for with_emb in (False, True):
-                model, info = fit_trees(self.tree_inputs(train, t, with_emb)[m_tr], y_tr,
-                                        self.tree_inputs(val, t, with_emb)[m_va], y_va, seed)
-                p_va = predict_trees(model, self.tree_inputs(val, t, with_emb)[m_va])
-                fits[with_emb] = (model, info | {"embedding": with_emb}, p_va)
+                x_va = self.tree_inputs(val, t, with_emb, rel)[m_va]
+                model, info = fit_trees(self.tree_inputs(train, t, with_emb, rel)[m_tr], y_tr,
+                                        x_va, y_va, seed)
+                p_va = predict_trees(model, x_va)
+                fits[with_emb] = (model, info | {"embedding": with_emb, "neighbours": rel},
+                                  p_va)
             decided = 0 < y_va.sum() < len(y_va)
             with_emb = decided and clearly_better(fits[True][2], fits[False][2], y_va, seed)
             model, info, p_va = fits[with_emb]
@@ -147,13 +163,22 @@ class Selection:
             self.trees[t], self.tree_info[t] = model, info
 
     def tree_probabilities(self, t: str, x: Tensor, emb: Tensor | None,
-                           logit: Tensor | None) -> np.ndarray:
-        """The hybrid's score ``[N]`` of type ``t`` from the rows' features ``x`` and their GNN
-        embedding and logit (needed only when the trees read the embedding or blend the logit;
-        :meth:`needs_gnn`). One definition for batch scoring and the serving tree."""
+                           logit: Tensor | None, neighbours: Tensor | None = None
+                           ) -> np.ndarray:
+        """The hybrid's score ``[N]`` of type ``t`` from the rows' features ``x``, their
+        neighbour aggregates (:meth:`tree_neighbours`; needed when the trees were fitted with
+        them) and their GNN embedding and logit (needed only when the trees read the
+        embedding or blend the logit; :meth:`needs_gnn`). One definition for batch scoring
+        and the serving tree."""
         info = self.tree_info.get(t, {})
-        inputs = torch.cat([x, emb], 1) if info.get("embedding", True) else x
-        p = predict_trees(self.trees[t], inputs.float().cpu().numpy())
+        parts = [x]
+        if info.get("neighbours") is not None:
+            if neighbours is None:
+                raise ValueError(f"{t}'s trees read neighbour aggregates: pass them")
+            parts.append(neighbours)
+        if info.get("embedding", True):
+            parts.append(emb)
+        p = predict_trees(self.trees[t], torch.cat(parts, 1).float().cpu().numpy())
         w = float(info.get("blend", 0.0))
         return _blend(p, logit.float().cpu().numpy(), w) if w > 0 else p
 
@@ -164,7 +189,8 @@ class Selection:
 
     def tree_scores(self, batch, t: str) -> Tensor:
         emb, logit = self._gnn_outputs(batch, t) if self.needs_gnn(t) else (None, None)
-        p = self.tree_probabilities(t, batch[t].x, emb, logit)
+        nb = self.tree_neighbours(batch.x_dict, batch.edge_index_dict, t)
+        p = self.tree_probabilities(t, batch[t].x, emb, logit, nb)
         return torch.from_numpy(np.asarray(p, np.float32)).to(self.device)
 
     def on_fit_end(self) -> None:
