@@ -103,15 +103,17 @@ def test_fast_features_equal_the_batch_code_on_the_merged_graph(state, serve_sco
     assert not bad, bad[:10]
 
 
-def test_fast_scores_match_the_exact_recompute(state, serve_scorer):
+def fast_vs_exact(state, scorer, n: int = 12, seed: int = 11) -> tuple[list[float], float]:
+    """``(differences of the orders nothing is approximated for, worst difference)`` between
+    the fast path and the batch code on the merged graph, over :func:`_orders`."""
     from graphgnn.api.fast_order import score_new_order
 
     plain, worst = [], 0.0
-    for i, body in enumerate(_orders(state, 12, 11)):
+    for i, body in enumerate(_orders(state, n, seed)):
         if body["created_at"] < state.as_of:
             continue
-        req, as_of, ref = _reference(state, serve_scorer, body)
-        ans = score_new_order(state, serve_scorer, req, as_of)
+        req, as_of, ref = _reference(state, scorer, body)
+        ans = score_new_order(state, scorer, req, as_of)
         keys = ref.fs.tables["Order"]["order_id"].astype(str).to_numpy()
         expected = float(ref.scores["Order"][np.flatnonzero(keys == req.order_id)[0]])
         diff = abs(ans.score - expected)
@@ -119,6 +121,11 @@ def test_fast_scores_match_the_exact_recompute(state, serve_scorer):
         if i % 4 == 3 and i % 3 != 2 and i % 5:  # existing user, own device, nothing shared
             plain.append(diff)
         assert 0 < ans.nodes < 100
+    return plain, worst
+
+
+def test_fast_scores_match_the_exact_recompute(state, serve_scorer):
+    plain, worst = fast_vs_exact(state, serve_scorer)
     assert plain, "no order without a documented approximation was drawn"
     assert max(plain) <= 1e-5, plain
     assert worst < 1e-3, worst
