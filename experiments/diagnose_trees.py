@@ -37,18 +37,24 @@ def _label_aware(name: str) -> bool:
     return "fraud" in name or "labelled" in name
 
 
+def _params(y, tr, seed: int, cap: float, l2: float, leaf: int) -> dict:
+    """The hybrid's LightGBM settings with a positive weight (negatives / positives, capped at
+    ``cap``; 1 = unweighted), an L2 penalty and examples per leaf."""
+    from graphgnn.model.hybrid import PARAMS
+
+    pos = y[tr].sum()
+    return PARAMS | {"seed": seed, "lambda_l2": l2, "min_data_in_leaf": leaf,
+                     "scale_pos_weight": min(max((tr.sum() - pos) / max(pos, 1), 1.0), cap)}
+
+
 def _fit(x, y, tr, va, seed: int, deterministic: bool, rounds: int | None):
     """Measurements 1-3 under the hybrid's settings of the time they were made (positives
     up-weighted, L2 = 1, 20 per leaf, early stopping on validation AUPRC, patience 40)."""
     import lightgbm as lgb
 
-    from graphgnn.model.hybrid import PARAMS
-
-    params = PARAMS | {"seed": seed, "lambda_l2": 1.0, "min_data_in_leaf": 20}
+    params = _params(y, tr, seed, cap=50.0, l2=1.0, leaf=20)
     if deterministic:
         params |= {"feature_fraction": 1.0, "bagging_fraction": 1.0, "bagging_freq": 0}
-    pos = y[tr].sum()
-    params["scale_pos_weight"] = min(max((tr.sum() - pos) / max(pos, 1), 1.0), 50.0)
     train = lgb.Dataset(x[tr], y[tr])
     if rounds is not None:
         return lgb.train(params, train, rounds), rounds
@@ -66,12 +72,9 @@ SETTINGS = (("old: weighted, L2 1, leaf 20", 50.0, 1.0, 20), ("today", 1.0, 10.0
 def _fit_setting(x, y, tr, seed: int, cap: float, l2: float, leaf: int | None):
     import lightgbm as lgb
 
-    from graphgnn.model.hybrid import PARAMS, ROUNDS, min_leaf
+    from graphgnn.model.hybrid import ROUNDS, min_leaf
 
-    pos = y[tr].sum()
-    params = PARAMS | {"seed": seed, "lambda_l2": l2,
-                       "scale_pos_weight": min(max((tr.sum() - pos) / max(pos, 1), 1.0), cap),
-                       "min_data_in_leaf": leaf or min_leaf(int(tr.sum()))}
+    params = _params(y, tr, seed, cap, l2, leaf or min_leaf(int(tr.sum())))
     return lgb.train(params, lgb.Dataset(x[tr], y[tr]), ROUNDS)
 
 

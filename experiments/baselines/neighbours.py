@@ -16,6 +16,7 @@ import torch
 
 from experiments.data import base_feature_names
 from graph_build import schema
+from graphgnn.model.neighbour_inputs import mean_max
 from graphgnn.model.split import STAGES
 
 MAX_ENTITY_USERS = 100
@@ -23,13 +24,8 @@ MAX_ENTITY_USERS = 100
 
 def _mean_max(src: torch.Tensor, x_dst: torch.Tensor, dst: torch.Tensor,
               n: int) -> torch.Tensor:
-    f = x_dst.shape[1]
-    vals = x_dst[dst]
-    total = torch.zeros(n, f).index_add_(0, src, vals)
-    cnt = torch.zeros(n).index_add_(0, src, torch.ones(len(src))).clamp_min(1).unsqueeze(1)
-    mx = torch.zeros(n, f).scatter_reduce(0, src.unsqueeze(1).expand(-1, f), vals, "amax",
-                                          include_self=False)
-    return torch.cat([total / cnt, mx], 1)
+    """Mean and max of ``x_dst[dst]`` per ``src`` row (float32, as these baselines always were)."""
+    return mean_max(x_dst[dst], src, n, dtype=torch.float32)
 
 
 def co_user_pairs(frames, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -26,6 +26,19 @@ def relations_of(x_dict: dict[str, Tensor], edge_index_dict: dict, t: str) -> Re
             if d == t and s in x_dict and x_dict[s].shape[1] > 0]
 
 
+def mean_max(vals: Tensor, dst: Tensor, n: int, dtype: torch.dtype = torch.float64) -> Tensor:
+    """``[n, 2 F]``: per destination row, the mean then the max of its ``vals`` rows (``[E, F]``,
+    one per edge into ``dst``), summed in ``dtype``; 0 where a row has no edge."""
+    width = vals.shape[1]
+    vals = vals.to(dtype)
+    total = torch.zeros(n, width, dtype=dtype).index_add_(0, dst, vals)
+    count = torch.zeros(n, dtype=dtype).index_add_(
+        0, dst, torch.ones(len(dst), dtype=dtype)).clamp_min(1.0)
+    top = torch.zeros(n, width, dtype=dtype).scatter_reduce(
+        0, dst.unsqueeze(1).expand(-1, width), vals, "amax", include_self=False)
+    return torch.cat([total / count.unsqueeze(1), top], 1)
+
+
 def neighbour_aggregates(x_dict: dict[str, Tensor], edge_index_dict: dict, t: str,
                          relations: Relations) -> Tensor:
     """``[N_t, sum 2 * width]``: per relation, the mean then the max of the sources' features
@@ -37,12 +50,5 @@ def neighbour_aggregates(x_dict: dict[str, Tensor], edge_index_dict: dict, t: st
         if ei is None or ei.shape[1] == 0 or s not in x_dict:
             parts.append(torch.zeros(n, 2 * width))
             continue
-        src, dst = ei[0].long(), ei[1].long()
-        vals = x_dict[s][src].double()
-        total = torch.zeros(n, width, dtype=torch.float64).index_add_(0, dst, vals)
-        count = torch.zeros(n, dtype=torch.float64).index_add_(
-            0, dst, torch.ones(len(dst), dtype=torch.float64)).clamp_min(1.0)
-        top = torch.zeros(n, width, dtype=torch.float64).scatter_reduce(
-            0, dst.unsqueeze(1).expand(-1, width), vals, "amax", include_self=False)
-        parts.append(torch.cat([total / count.unsqueeze(1), top], 1).float())
+        parts.append(mean_max(x_dict[s][ei[0].long()], ei[1].long(), n).float())
     return torch.cat(parts, 1) if parts else torch.zeros(n, 0)

@@ -34,10 +34,9 @@ from graph_build.errors import StoreError
 from graph_build.stores.base import DEFAULT_BATCH, GraphStore
 
 from graphgnn.scores.call import open_session, score_graph  # noqa: F401 (re-exported)
-from graphgnn.scores.planning import plan_label_fast
 from graphgnn.scores.runs import RunInfo, best_effort, finish_run, new_run_id, start_run
 from graphgnn.scores.threshold import Threshold, percentiles
-from graphgnn.scores.writeback import current_flagged, write_back
+from graphgnn.scores.writeback import current_flagged, plan_label, write_back
 from graphgnn.timeutil import now_ms
 
 Log = Callable[[str], None]
@@ -216,7 +215,7 @@ def run_scoring(
         plans = []
         for label, frame in scores.items():
             pct = percentiles(frame["anomaly_score"].to_numpy())
-            plans.append(plan_label_fast(label, frame, flags[label], pct, was[label],
+            plans.append(plan_label(label, frame, flags[label], pct, was[label],
                                          why.get(label, {}),
                                          None if region is None else region.get(label, set())))
         result.newly_flagged = sum(len(p.flag) for p in plans)

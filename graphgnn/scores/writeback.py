@@ -48,25 +48,24 @@ def plan_label(label: str, frame: pd.DataFrame, flagged: np.ndarray, pct: np.nda
     """Rows for the nodes of ``frame`` (restricted to ``region`` when given).
 
     A node outside the region whose flag changes is written anyway: the flag must follow the
-    run's threshold everywhere (a score tuple never disagrees with its flag).
+    run's threshold everywhere (a score tuple never disagrees with its flag). Plain Python
+    sets and lists, not pandas membership tests: ``Series.isin`` on Arrow strings took 1.3 s
+    of a 26 s incremental run at 20k users.
     """
-    key = schema.node(label).key
-    keys = frame[key].astype(str).to_numpy()
-    scores = frame["anomaly_score"].to_numpy(dtype=float)
+    keys = frame[schema.node(label).key].astype(str).tolist()
+    scores = frame["anomaly_score"].to_numpy(dtype=float).tolist()
+    flags = np.asarray(flagged, dtype=bool).tolist()
+    pcts = np.asarray(pct, dtype=float).tolist()
     plan = LabelPlan(label)
-    if region is not None:
-        inside = pd.Series(keys).isin(region).to_numpy()
-        was = pd.Series(keys).isin(was_flagged).to_numpy()
-        idx = np.flatnonzero(inside | (flagged != was))
-    else:
-        idx = np.arange(len(keys))
-    for i in idx.tolist():
-        k = keys[i]
-        row = {"key": k, "score": round(float(scores[i]), 6), "pct": float(pct[i]),
+    for i, k in enumerate(keys):
+        was = k in was_flagged
+        if region is not None and k not in region and flags[i] == was:
+            continue
+        row = {"key": k, "score": round(scores[i], 6), "pct": pcts[i],
                "reasons": reasons.get(k, [])}
-        if flagged[i] and k not in was_flagged:
+        if flags[i] and not was:
             plan.flag.append(row)
-        elif not flagged[i] and k in was_flagged:
+        elif not flags[i] and was:
             plan.unflag.append(row)
         else:
             plan.keep.append(row)
