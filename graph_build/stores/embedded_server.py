@@ -226,6 +226,24 @@ class EmbeddedServer:
             hint=f"see {self.log_file}",
         )
 
+    def kill_hung(self, pid: int) -> bool:
+        """SIGKILL this folder's server ``pid``, which stopped answering; False if it is not.
+
+        For a deadlocked server only (see hang_watch): SIGTERM would never be handled. Nothing
+        acknowledged is lost (every write is fsynced before its answer).
+        """
+        with self._locked():
+            if not pid or not serves_folder(pid, self.home):
+                return False
+            os.kill(pid, signal.SIGKILL)
+            deadline = time.monotonic() + 30
+            while self.life.is_held() and time.monotonic() < deadline:
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, os.WNOHANG)
+                time.sleep(0.05)
+            self.info_file.unlink(missing_ok=True)
+            return True
+
     def stop(self, timeout: float = 300.0) -> bool:
         """Stop the server (it flushes its append-only file first); False when none was running.
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,8 @@ from graph_build.errors import StoreError
 from graph_build.stores.base import DEFAULT_BATCH, DEFAULT_PAGE, Progress, Row, batched, paged
 from graph_build.stores import server_config
 from graph_build.stores.embedded_server import EmbeddedServer
+from graph_build.stores.hang_watch import HangWatch, hang_after
+from graph_build.stores.server_probe import probe
 from graph_build.stores.falkor_wire import (  # noqa: F401 - params_header: used by callers
     STATEMENT_TIMEOUT_S,
     INTEGER,
@@ -47,6 +50,7 @@ class FalkorStore:
     def __init__(self, home: str | Path | None = None, graph: str = GRAPH_NAME) -> None:
         self.server = EmbeddedServer(home)
         self._graph_name = graph
+        self._watch = HangWatch(self._answers, self._kill_hung, hang_after())
         self._connect(self.server.start())
         self.location = f"embedded ({self.server.home})"
         self._wrote = False
@@ -69,6 +73,46 @@ class FalkorStore:
             self._graph = self._db.select_graph(self._graph_name)
         except Exception as e:  # connection problems surface as many redis exception types
             raise StoreError(f"cannot connect to the embedded store: {e}") from e
+        self._info = info
+
+    # -- a server that stops answering (see hang_watch) ----------------------------------------
+    def _answers(self, timeout: float) -> bool:
+        return probe(self._info, timeout) in ("ready", "loading")
+
+    def _kill_hung(self) -> None:
+        if self.server.kill_hung(self._info.pid):
+            print(f"fraudring: the embedded store (pid {self._info.pid}) answered nothing for "
+                  f"{self._watch.after_s:.0f} s while a statement waited (a FalkorDB hang); "
+                  "stopped it", file=sys.stderr)
+
+    def _watched(self, call: Callable, retry: bool):
+        """``call()`` under the hang watch; after a hang, restart the server and retry a read.
+
+        Writes are not retried: the hung one was never acknowledged, so whether it applied is
+        the caller's to decide (every command of the project can simply be run again).
+        """
+        kills = self._watch.kills
+        try:
+            with self._watch:
+                return call()
+        except Exception as e:  # the client raises several redis exception types
+            if self._watch.kills == kills:
+                return self._failed(e)
+            with contextlib.suppress(Exception):
+                self._db.connection.close()
+            self._connect(self.server.start())
+            if not retry:
+                raise StoreError(
+                    f"the embedded store hung during a write ({self._watch.after_s:.0f} s "
+                    "without an answer) and was restarted; the write was not acknowledged",
+                    hint="run the command again: every acknowledged write is kept and "
+                         f"re-running the same input changes nothing; see {self.server.log_file}",
+                ) from e
+        try:
+            with self._watch:
+                return call()
+        except Exception as e:
+            return self._failed(e)
 
     def compact(self) -> bool:
         """Restart the server on a fresh snapshot, unless another client is connected.
@@ -98,19 +142,15 @@ class FalkorStore:
         return True
 
     def _query(self, query: str, params: Row | None, read_only: bool):
-        try:
-            if read_only:
-                return self._graph.ro_query(query, params)
-            return self._graph.query(query, params)
-        except Exception as e:
-            return self._failed(e)
+        if read_only:
+            return self._watched(lambda: self._graph.ro_query(query, params), retry=True)
+        return self._watched(lambda: self._graph.query(query, params), retry=False)
 
     def _command(self, command: str, text: str, *flags: str) -> list | None:
         """Send one GRAPH.* command; None when the graph does not exist yet ("empty key")."""
-        try:
-            return self._db.connection.execute_command(command, self._graph.name, text, *flags)
-        except Exception as e:  # the client raises several redis exception types
-            return self._failed(e)
+        return self._watched(
+            lambda: self._db.connection.execute_command(command, self._graph.name, text, *flags),
+            retry=command == "GRAPH.RO_QUERY")
 
     def _failed(self, e: Exception) -> None:
         """None for "empty key" (no graph yet); otherwise a StoreError saying what happened."""
@@ -225,22 +265,26 @@ class FalkorStore:
         re-runs; unique constraints are created with ``GRAPH.CONSTRAINT`` (asynchronous, and
         they need the exact-match index first).
         """
+        # Both are idempotent (an existing index or constraint is an expected answer), so a
+        # hang is retried like a read.
         for label, key in schema.KEYED_LABELS.items():
+            index = cypher.render("schema/index_falkordb", label=label)
             try:
-                self._graph.query(cypher.render("schema/index_falkordb", label=label))
-            except Exception as e:
+                self._watched(lambda q=index: self._graph.query(q), retry=True)
+            except StoreError as e:
                 if "already indexed" not in str(e).lower():
                     raise StoreError(f"cannot index {label}.{key}: {e}") from e
             try:
-                self._graph.create_node_unique_constraint(label, key)
-            except Exception as e:
+                self._watched(lambda lb=label, k=key: self._graph.create_node_unique_constraint(
+                    lb, k), retry=True)
+            except StoreError as e:
                 if "already exists" not in str(e).lower():
                     raise StoreError(f"cannot constrain {label}.{key}: {e}") from e
 
     def clear(self) -> None:
         try:
-            self._graph.delete()
-        except Exception as e:
+            self._watched(lambda: self._graph.delete(), retry=True)
+        except StoreError as e:
             if "empty key" not in str(e).lower() and "no such" not in str(e).lower():
                 raise StoreError(f"cannot clear the embedded graph: {e}") from e
 
@@ -256,3 +300,4 @@ class FalkorStore:
                 self._db.connection.bgrewriteaof()
         with contextlib.suppress(Exception):
             self._db.connection.close()
+        self._watch.close()
