@@ -22,8 +22,8 @@ import concurrent.futures
 import contextlib
 import multiprocessing
 import os
+import shutil
 import socket
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -33,7 +33,10 @@ import psutil
 
 from experiments.perf import perf_row, print_table, record
 
-CONFIG = Path(__file__).resolve().parents[1] / "configs" / "demo.yaml"
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "configs" / "demo.yaml"
+#: Prepared graphs + models are kept here between runs (building 100k users takes minutes).
+WORK_CACHE = ROOT / ".fraudring" / "experiments"
 
 
 def _free_port() -> int:
@@ -52,6 +55,8 @@ def _prepare(work: Path, users: int, seed: int):
     ckpt = work / "runs" / "latest.ckpt"
     if ckpt.is_file():  # --work of an earlier run: reuse its graph and model
         return FalkorStore(work / "store"), load_scorer(ckpt)
+    for part in ("data", "store", "cache", "runs"):  # an interrupted preparation: start over
+        shutil.rmtree(work / part, ignore_errors=True)
     generate(work / "data", users=users, seed=seed)
     store = FalkorStore(work / "store")
     build(work / "data", store, log=lambda _m: None)
@@ -67,7 +72,11 @@ def _bodies(store, n: int, seed: int) -> list[dict]:
     rows = store.read("MATCH (u:User)-[:USED_DEVICE]->(d:Device) RETURN u.user_id AS u, "
                       "d.device_id AS d LIMIT 20000")
     products = [r["p"] for r in store.read("MATCH (p:Product) RETURN p.product_id AS p")]
-    latest = int(store.read("MATCH (o:Order) RETURN max(o.created_at) AS t")[0]["t"])
+    from graphgnn.scores.ingest import latest_event_time
+
+    # The graph's latest event (what the serving cache is computed at), not the latest order:
+    # an order before the cache's time goes to the exact path.
+    latest = int(latest_event_time(store))
     rng = np.random.default_rng(seed)
     out = []
     for i in range(n):
@@ -175,7 +184,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="server processes (fraudring serve --workers); 1: the app on a thread "
                    "of this process")
     p.add_argument("--work", type=Path, default=None,
-                   help="work folder; one holding runs/latest.ckpt is reused (graph + model)")
+                   help="work folder; one holding runs/latest.ckpt is reused (graph + model); "
+                   "default .fraudring/experiments/serve-u<users>-s<seed>")
+    p.add_argument("--no-record", action="store_true",
+                   help="print the table only (no rows into results/perf.csv)")
+    p.add_argument("--prepare-only", action="store_true",
+                   help="generate, build and train into the work folder, then stop")
     args = p.parse_args(argv)
 
     import torch
@@ -185,8 +199,14 @@ def main(argv: list[str] | None = None) -> int:
     from experiments.serve_procs import ThreadServer, WorkerServer
 
     torch.set_num_threads(1)  # as `fraudring serve` runs: requests in parallel, not ops
-    work = args.work or Path(tempfile.mkdtemp(prefix="bench_serve_"))
+    work = args.work or WORK_CACHE / f"serve-u{args.users}-s{args.seed}"
+    work.mkdir(parents=True, exist_ok=True)
     store, scorer = _prepare(work, args.users, args.seed)
+    if args.prepare_only:
+        store.close()
+        store.server.stop()
+        print(f"prepared: {work}")
+        return 0
     t = time.perf_counter()
     frames = export_frames(store)
     result = run_scoring(store, scorer, frames=frames, rings=False)
@@ -254,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     for path, n in (paths or {}).items():
         print(f"answers by the {path} path: {n:.0f}")
     print(f"load average at the end: {os.getloadavg()}")
-    record(rows)
+    if not args.no_record:
+        record(rows)
     print_table(rows)
     if errors:
         print("first errors:", errors[:3])

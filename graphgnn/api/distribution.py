@@ -30,6 +30,10 @@ class ScoreDistribution:
         self._checked = 0.0
         self._lock = threading.Lock()
 
+    def due(self) -> bool:
+        """Whether the next :meth:`refresh` asks the store (the check period has passed)."""
+        return time.monotonic() - self._checked >= self.refresh_s
+
     def refresh(self, force: bool = False) -> dict:
         """Reload when a newer run succeeded (or ``force``); returns the run it reflects."""
         now = time.monotonic()

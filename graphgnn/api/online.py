@@ -129,6 +129,20 @@ class OnlineScorer:
         return self.distribution.run
 
     # -- requests -------------------------------------------------------------------------------
+    def quick_order(self, body: OrderRequest) -> ScoreResponse | None:
+        """The fast path's answer when it needs nothing slow (run on the event loop), else
+        None: the caller runs :meth:`score_order` in a thread. Slow are the exact path and a
+        due check for a newer scoring run (it may reload every batch score)."""
+        if self.distribution.due():
+            return None
+        return self.fast.order(body)
+
+    def quick_user(self, body: UserRequest) -> ScoreResponse | None:
+        """:meth:`quick_order` for a user (the cached batch score of a known user)."""
+        if self.distribution.due():
+            return None
+        return self.fast.user(body)
+
     def score_user(self, body: UserRequest) -> ScoreResponse:
         """Score one user as of ``body.as_of`` (default now)."""
         self.distribution.refresh()
