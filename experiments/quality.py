@@ -153,6 +153,11 @@ def evaluate(p, methods: tuple[Method, ...], seeds: list[int], quick: bool,
                  f"{met['auprc']:.3f} AUROC {met['auroc']:.3f} R@K {met['recall_at_k']:.3f} "
                  f"R@1% {met['recall_at_1pct']:.3f} rings F1 "
                  f"{ring.get('ring_f1', float('nan')):.2f} ({seconds:.1f}s)")
+            if m.name == "hybrid":
+                from experiments.baselines.gnn import CHOICES
+
+                _say(f"    hybrid's validation choice for {p.target}: "
+                     f"{CHOICES.get((seed, p.target), 'not recorded')}")
             if seed == seeds[0]:
                 curves[f"{m.name} ({m.setting[:5]})"] = score[p.test]
     if type_rows:

@@ -52,6 +52,16 @@ def quiet_trainer(max_epochs: int, **kwargs):
 
 
 _MEMO: dict[tuple, dict[str, np.ndarray]] = {}
+#: The hybrid's validation choices by (training seed, type), for the run's log.
+CHOICES: dict[tuple[int, str], str] = {}
+
+
+def describe_choices(tree_info: dict[str, dict]) -> dict[str, str]:
+    """``{type: "embedding no, blend 0.0, val AUPRC 0.123"}`` from a system's ``tree_info``."""
+    return {t: f"embedding {'yes' if info.get('embedding') else 'no'}, blend "
+               f"{float(info.get('blend', 0.0)):.1f}, val AUPRC "
+               f"{float(info.get('val_auprc', float('nan'))):.3f}"
+            for t, info in tree_info.items()}
 
 
 def gnn_scores(p, seed: int, objective: str = "supervised", max_epochs: int = 200,
@@ -96,8 +106,10 @@ def gnn_scores(p, seed: int, objective: str = "supervised", max_epochs: int = 20
     system.eval()
     if any(k[0] != id(p.pg) for k in _MEMO):
         _MEMO.clear()  # keep one graph's scores only
+        CHOICES.clear()
     _MEMO[memo] = _score_all(system, p)
     if head == "hybrid":  # the same training's GNN heads are the "gnn" method's scores
+        CHOICES.update({(seed, t): text for t, text in describe_choices(system.tree_info).items()})
         trees, system.trees = system.trees, {}
         _MEMO[memo[:5] + ("sage",) + memo[6:]] = _score_all(system, p)
         system.trees = trees
