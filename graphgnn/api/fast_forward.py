@@ -45,7 +45,8 @@ def _aggregate(rows: np.ndarray, aggr: str) -> np.ndarray:
         return rows.sum(0)
     if aggr == "max":
         return rows.max(0)
-    return rows.mean(0, dtype=np.float64).astype(rows.dtype)
+    # rows.mean(0, dtype=float64): add.reduce, then one division by the count.
+    return (np.add.reduce(rows, 0, dtype=np.float64) / rows.shape[0]).astype(rows.dtype)
 
 
 def _as_np(v) -> np.ndarray:
@@ -65,9 +66,9 @@ def computation_tree(state: CachedState, x: dict[Node, np.ndarray | Tensor],
         changed: (type, cached row) -> new normalised features of other nodes the order
             moves (in-neighbours of touched nodes: the user's co-users).
     """
-    data = state.out.data
+    node_types, edge_types, into = state.tree_types()
     x = {n: _as_np(v) for n, v in x.items()}
-    feats: dict[str, list[np.ndarray]] = {t: [] for t in data.node_types}
+    feats: dict[str, list[np.ndarray]] = {t: [] for t in node_types}
     index: dict[Node, int] = {}
 
     def add(t: str, v: np.ndarray) -> int:
@@ -76,8 +77,8 @@ def computation_tree(state: CachedState, x: dict[Node, np.ndarray | Tensor],
 
     for node, v in x.items():
         index[node] = add(node[0], v)
-    src_ids: dict[tuple, list[int]] = {et: [] for et in data.edge_types}
-    dst_ids: dict[tuple, list[int]] = {et: [] for et in data.edge_types}
+    src_ids: dict[tuple, list[int]] = {et: [] for et in edge_types}
+    dst_ids: dict[tuple, list[int]] = {et: [] for et in edge_types}
     subs = {k: _as_np(v) for k, v in (changed or {}).items()}
     subs |= {(n[0], r): x[n] for n, r in rows.items() if r is not None}
     fresh: dict[tuple[tuple, Node], list[np.ndarray]] = {}
@@ -94,9 +95,7 @@ def computation_tree(state: CachedState, x: dict[Node, np.ndarray | Tensor],
         if node == order:
             continue
         r = rows.get(node)
-        for et in data.edge_types:
-            if et[2] != node[0]:
-                continue
+        for et in into[node[0]]:
             parts = list(fresh.get((et, node), []))
             if r is not None:
                 ids, _ = take(state.in_edges[et], [r])
@@ -116,10 +115,10 @@ def computation_tree(state: CachedState, x: dict[Node, np.ndarray | Tensor],
             src_ids[et].append(v)
             dst_ids[et].append(index[node])
     xs = {t: np.stack(feats[t]).astype(np.float32, copy=False) if feats[t] else
-          np.zeros((0, state.x_np(t).shape[1]), np.float32) for t in data.node_types}
+          np.zeros((0, state.x_np(t).shape[1]), np.float32) for t in node_types}
     none = np.zeros((2, 0), np.int64)  # shared by the (many) edge types without edges
     ei = {et: np.array([src_ids[et], dst_ids[et]], dtype=np.int64) if src_ids[et] else none
-          for et in data.edge_types}
+          for et in edge_types}
     return Tree(xs, ei, index[order])
 
 

@@ -158,8 +158,8 @@ def _vector(state: CachedState, scorer, label: str, row: int | None,
     out = state.raw_np(label)[row].astype(np.float64) if row is not None else \
         np.zeros(len(pos))
     keys = [k for k in f if k in pos]
-    idx = np.fromiter((pos[k] for k in keys), np.int64, len(keys))
-    v = np.fromiter((float(f[k]) for k in keys), np.float64, len(keys))
+    idx = np.array([pos[k] for k in keys], np.int64)
+    v = np.array([f[k] for k in keys], np.float64)
     v = np.where(np.isfinite(v), v, 0.0)  # nan_to_num(nan=0, posinf=0, neginf=0)
     log = log_mask[idx]
     v[log] = np.log1p(v[log].clip(0))

@@ -50,8 +50,11 @@ def _apply_norm(spec, x: np.ndarray) -> np.ndarray:
     kind, p = spec
     if kind == "layer":
         w, b, eps = p
-        mu = x.mean(-1, keepdims=True)
-        var = ((x - mu) ** 2).mean(-1, keepdims=True)  # biased, as torch's LayerNorm
+        # np.mean is add.reduce then one division by the count: the same numbers without its
+        # Python wrapper (~3 us a call, 16 calls an order).
+        n = x.shape[-1]
+        mu = np.add.reduce(x, -1, keepdims=True) / n
+        var = np.add.reduce((x - mu) ** 2, -1, keepdims=True) / n  # biased, as torch's
         y = (x - mu) / np.sqrt(var + eps)
     elif kind == "batch":
         mean, var, w, b, eps = p

@@ -55,6 +55,15 @@ class Rows:
     prods: list[int | None]
 
 
+def _nan_to_num(v: float) -> float:
+    """``np.nan_to_num(v)`` of one number without the array round trip (~5 us)."""
+    if v != v:
+        return 0.0
+    if v in (np.inf, -np.inf):
+        return float(np.nan_to_num(v))
+    return v
+
+
 def _win(times: np.ndarray, T: int, weights: np.ndarray | None = None) -> dict[str, float]:
     return {name: float(np.sum(weights[times > T - w]) if weights is not None
                         else np.sum(times > T - w)) for name, w in WINDOWS.items()}
@@ -72,7 +81,8 @@ def order_raw(h: History, req: NewOrder, rows: Rows) -> dict[str, float]:
     f = {"amount": a, "hour_sin": np.sin(2 * np.pi * hour / 24),
          "hour_cos": np.cos(2 * np.pi * hour / 24)}
     created = h.node_time["User"][rows.user] if rows.user is not None else req.user_created
-    age_h = float(np.nan_to_num(max(t - created, 0) / HOUR)) if np.isfinite(created) else 0.0
+    # (finite created: nan_to_num of a finite number is the number itself)
+    age_h = float(max(t - created, 0) / HOUR) if np.isfinite(created) else 0.0
     f["user_age_at_order_h"] = age_h
     mine = _user_orders(h, rows.user)
     ts = h.o["t"][mine]
@@ -105,7 +115,7 @@ def order_raw(h: History, req: NewOrder, rows: Rows) -> dict[str, float]:
         f[f"{ent}_orders_prior_24h"] = float(hi - lo - before[1])
         first = h.node_time[label][e] if e is not None and e >= 0 else float(t)
         first = min(first, t) if np.isfinite(first) else first
-        f[f"{ent}_age_at_order_h"] = float(np.nan_to_num(max(t - first, 0) / HOUR)) \
+        f[f"{ent}_age_at_order_h"] = float(max(t - first, 0) / HOUR) \
             if np.isfinite(first) else 0.0
     f.update(_order_context(h, req, rows, mine))
     return f
@@ -243,7 +253,7 @@ def entity_raw(h: History, req: NewOrder, rows: Rows, label: str, row: int | Non
         mine = _user_orders(h, rows.user)
         new_link = row is None or not np.any(h.o[label][mine] == row)
     created_u = h.node_time["User"][rows.user] if rows.user is not None else req.user_created
-    delay = max(t - np.nan_to_num(created_u, nan=0.0), 0) / HOUR
+    delay = max(t - _nan_to_num(created_u), 0) / HOUR
     users = hi - lo + new_link
     f["users"] = float(users)
     old = links.by_e.count_many(lo, hi, [T - w for w in WINDOWS.values()], "right")

@@ -118,6 +118,17 @@ class CachedState:
             self._views[key] = self.out.data[et].edge_index[0].numpy()
         return self._views[key]
 
+    def tree_types(self) -> tuple[list[str], list[tuple[str, str, str]],
+                                  dict[str, list[tuple[str, str, str]]]]:
+        """(node types, edge types, target type -> its incoming edge types) of the
+        HeteroData, in its order (``HeteroData.edge_types`` builds a new list on every read)."""
+        key = ("types",)
+        if key not in self._views:
+            data = self.out.data
+            nts, ets = list(data.node_types), list(data.edge_types)
+            self._views[key] = (nts, ets, {t: [et for et in ets if et[2] == t] for t in nts})
+        return self._views[key]
+
     def score(self, label: str, key: str) -> float | None:
         """The batch score of an existing node (None when the state does not have it)."""
         r = self.row(label, key)
