@@ -34,7 +34,7 @@ from graphgnn.model.metrics import ranking
 from graphgnn.model.objectives import Objectives
 from graphgnn.model.reference import training_reference
 from graphgnn.model.sage import HeteroSAGE
-from graphgnn.model.selection import Selection
+from graphgnn.model.selection import Selection, for_hybrid_choices
 
 Objective = Literal["supervised", "unsupervised", "semi"]
 
@@ -157,8 +157,14 @@ class System(Objectives, Selection, L.LightningModule):
     # -- evaluation --------------------------------------------------------------------------
     def _collect(self, batch, mask: str) -> None:
         scores = self.node_scores(batch)
+        # With the hybrid head, half the validation rows are kept for the trees' choices.
+        keep_half = mask == "val_mask" and self.hparams.head == "hybrid" and self._selecting()
         for t, s in scores.items():
             m = self._active(batch, t, mask) & (batch[t].y >= 0)
+            if keep_half:
+                store = batch[t]
+                index = store.n_id if "n_id" in store else torch.arange(len(s), device=s.device)
+                m = m & ~for_hybrid_choices(index)
             if m.any():
                 self._eval.setdefault(t, []).append((s[m].detach().cpu(), batch[t].y[m].cpu()))
 

@@ -77,3 +77,40 @@ def test_clearly_better_needs_more_than_a_lucky_validation_draw():
     # the same scores with noise too small to rank differently in a stable way: not taken
     assert not clearly_better(signal + rng.normal(scale=1e-3, size=5000), signal, y)
     assert not clearly_better(rng.random(5000), signal, y)
+
+
+def test_the_validation_halves_are_fixed_balanced_and_disjoint():
+    from graphgnn.model.selection import for_hybrid_choices
+
+    index = torch.arange(20_000)
+    half = for_hybrid_choices(index)
+    assert 0.48 < half.float().mean() < 0.52
+    assert torch.equal(half, for_hybrid_choices(index.clone()))  # no state, no seed
+    assert torch.equal(half[5_000:7_000], for_hybrid_choices(index[5_000:7_000]))  # by index
+
+
+def test_the_gnn_selects_its_epoch_on_the_half_the_trees_never_read(generated_dir,
+                                                                     monkeypatch):
+    """With the hybrid head, validation metrics during fit count only the GNN's half; the
+    trees' choices (fit_hybrid) read the other half, so the GNN is not judged on rows its
+    epoch was picked on."""
+    from model_data import prepared
+
+    from graphgnn.model.selection import for_hybrid_choices
+    from graphgnn.model.system import System
+
+    dm = prepared(generated_dir)
+    val = dm.stages["val"]
+    counted = {}
+    for head in ("sage", "hybrid"):
+        system = System(in_dims=dm.in_dims, head=head, hidden=8)
+        monkeypatch.setattr(system, "_selecting", lambda: True)  # as inside trainer.fit
+        system._eval = {}
+        system._collect(val, "val_mask")
+        counted[head] = {t: len(parts[0][1]) for t, parts in system._eval.items()}
+    for t in ("User", "Order"):
+        store = val[t]
+        labelled = store.val_mask & (store.y >= 0)
+        assert counted["sage"][t] == int(labelled.sum())
+        gnn_half = labelled & ~for_hybrid_choices(torch.arange(store.num_nodes))
+        assert counted["hybrid"][t] == int(gnn_half.sum()) < counted["sage"][t]
