@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import HeteroData
 
-from graphgnn.api.snapshot_cache import CachedState, take
+from graphgnn.api.snapshot_cache import CachedState
 
 Node = tuple[str, str]
 Edge = tuple[Node, tuple[str, str, str], Node]  # (source, edge type, target)
@@ -98,7 +98,8 @@ def computation_tree(state: CachedState, x: dict[Node, np.ndarray | Tensor],
         for et in into[node[0]]:
             parts = list(fresh.get((et, node), []))
             if r is not None:
-                ids, _ = take(state.in_edges[et], [r])
+                indptr, by_row = state.in_edges[et]  # take(csr, [r]) of one row: a slice
+                ids = by_row[indptr[r]:indptr[r + 1]]
                 if len(ids):
                     src = state.src_np(et)[ids]
                     xs = state.x_np(et[0])[src]  # a copy: fancy indexing

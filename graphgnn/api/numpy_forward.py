@@ -117,6 +117,16 @@ class NumpySAGE:
         if not ei.shape[1]:
             return out
         src, dst = ei[0], ei[1]
+        if len(dst) == 1 or len(set(dst.tolist())) == len(dst):
+            # One edge per target (the tree's stand-in rows): the aggregate is the source row
+            # (0 + x for a sum or mean, as add.at gives it; max keeps rows with a finite value).
+            rows = x_src[src]
+            if kind == "max":
+                keep = np.isfinite(rows).any(1)
+                out[dst[keep]] = rows[keep]
+            else:
+                out[dst] = rows + 0.0
+            return out
         if kind == "max":  # index_reduce "amax", include_self=False: rows without edges stay 0
             hit = np.full((n, x_src.shape[1]), -np.inf)
             np.maximum.at(hit, dst, x_src[src])
@@ -149,7 +159,8 @@ class NumpySAGE:
                 if ets:
                     fed = tuple(et for et in ets if edges[et].shape[1])
                     w_l, w_r, bias = self._fuse(i, t, ets, fed)
-                    out = np.broadcast_to(bias, (prev.shape[0], len(bias)))
+                    out = bias if w_r is not None else np.broadcast_to(
+                        bias, (prev.shape[0], len(bias)))  # w_r below broadcasts it anyway
                     if fed:
                         agg = np.concatenate([self._aggregate(self.aggr[(i, et)], h[et[0]],
                                                               edges[et], prev.shape[0])
