@@ -273,6 +273,13 @@ def main(argv: list[str] | None = None) -> int:
                           float(np.median(diffs)), None, "score")]
     for path, n in (paths or {}).items():
         print(f"answers by the {path} path: {n:.0f}")
+    shares = {"server": 1000 * server_cpu / served, "store (FalkorDB)": 1000 * db_cpu / served,
+              "clients": client_ms}
+    whole = sum(shares.values())
+    print("CPU per request by process: " + ", ".join(
+        f"{name} {v:.3f} ms ({100 * v / whole:.0f} %)" for name, v in shares.items())
+        + f"; whole machine {whole:.3f} ms ({os.cpu_count()} cores all busy: at most "
+        f"{1000 * (os.cpu_count() or 1) / whole:.0f} req/s)")
     print(f"load average at the end: {os.getloadavg()}")
     if not args.no_record:
         record(rows)

@@ -79,6 +79,9 @@ class ServeSettings(BaseModel):
         refresh_s: how often the batch score distribution is checked for a newer run.
         while_warming: until the serving cache holds its first batch state, answer by the
             ``exact`` (slow) path, or 503 with ``Retry-After`` (``unavailable``).
+        liveness_s: answers from the serving cache ask the store whether it answers at most
+            this often (a store that went down is a 503 within this time; 0: every answer
+            asks).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -97,6 +100,7 @@ class ServeSettings(BaseModel):
     retry_after_s: int = Field(5, ge=1)
     refresh_s: float = Field(30.0, ge=0)
     while_warming: Literal["exact", "unavailable"] = "exact"
+    liveness_s: float = Field(0.1, ge=0)
 
     @property
     def exposed(self) -> bool:

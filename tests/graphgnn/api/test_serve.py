@@ -119,7 +119,8 @@ def test_written_order_appears_in_the_graph(store, serve_scorer):
 
 
 def test_store_down_is_503_with_retry_after(store, serve_scorer):
-    c = make_client(store, serve_scorer, retry_after_s=7)
+    # liveness_s=0: every answer asks the store (the window is test_serve_fast's)
+    c = make_client(store, serve_scorer, retry_after_s=7, liveness_s=0)
     body = _order(store)
     assert c.post("/v1/score/order", json=body).status_code == 200
     store.server.stop()
