@@ -19,19 +19,28 @@ from graph_build.stores.base import Row
 STATEMENT_TIMEOUT_S = 600.0
 
 
-def statement_timeout() -> float:
-    """``FRAUDRING_STATEMENT_TIMEOUT`` in seconds (default 600), checked to be positive."""
-    raw = os.environ.get("FRAUDRING_STATEMENT_TIMEOUT", "").strip()
+def env_seconds(name: str, default: float, zero: str | None = None) -> float:
+    """A number of seconds from environment variable ``name`` (``default`` when unset).
+
+    Positive and finite; 0 is allowed only when ``zero`` says what it means.
+    """
+    raw = os.environ.get(name, "").strip()
     try:
-        value = float(raw) if raw else STATEMENT_TIMEOUT_S
+        value = float(raw) if raw else default
     except ValueError:
         value = float("nan")
-    # 0 would make every socket non-blocking ("Resource temporarily unavailable").
-    if not value > 0 or value == float("inf"):
-        raise StoreError(f"FRAUDRING_STATEMENT_TIMEOUT must be a positive number of seconds, "
-                         f"not {raw!r}", hint="unset it for the default "
-                         f"({STATEMENT_TIMEOUT_S:.0f} s)")
+    if not (value > 0 or (zero and value == 0)) or value == float("inf"):
+        kind = "a number of seconds >= 0" if zero else "a positive number of seconds"
+        raise StoreError(f"{name} must be {kind}, not {raw!r}",
+                         hint=f"unset it for the default ({default:.0f} s)"
+                              + (f"; 0 {zero}" if zero else ""))
     return value
+
+
+def statement_timeout() -> float:
+    """``FRAUDRING_STATEMENT_TIMEOUT`` in seconds (default 600), checked to be positive."""
+    # 0 would make every socket non-blocking ("Resource temporarily unavailable").
+    return env_seconds("FRAUDRING_STATEMENT_TIMEOUT", STATEMENT_TIMEOUT_S)
 
 
 def params_header(params: Row | None) -> str:

@@ -14,12 +14,11 @@ acknowledged: the server fsyncs every write to its append-only file before answe
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
 
-from graph_build.errors import StoreError
+from graph_build.stores.falkor_wire import env_seconds
 
 #: Seconds without an answered PING, while a statement waits, before the server is called hung.
 HANG_AFTER_S = 60.0
@@ -29,16 +28,7 @@ IDLE_EXIT_S = 30.0
 
 def hang_after() -> float:
     """``FRAUDRING_HANG_AFTER`` in seconds (default 60; 0 turns the watch off)."""
-    raw = os.environ.get("FRAUDRING_HANG_AFTER", "").strip()
-    try:
-        value = float(raw) if raw else HANG_AFTER_S
-    except ValueError:
-        value = float("nan")
-    if not value >= 0 or value == float("inf"):
-        raise StoreError(f"FRAUDRING_HANG_AFTER must be a number of seconds >= 0, not {raw!r}",
-                         hint=f"unset it for the default ({HANG_AFTER_S:.0f} s); 0 turns the "
-                              "hang watch off")
-    return value
+    return env_seconds("FRAUDRING_HANG_AFTER", HANG_AFTER_S, zero="turns the hang watch off")
 
 
 class HangWatch:
