@@ -20,6 +20,11 @@ from graph_build.errors import FraudringError, StoreError, ValidationError
 
 log = logging.getLogger("fraudring.serve")
 
+
+class WarmingUp(StoreError):
+    """The serving cache is not built yet and the settings say to answer 503 meanwhile."""
+
+
 _NAMES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
           405: "method_not_allowed", 409: "conflict", 413: "request_too_large",
           422: "validation", 500: "internal", 503: "unavailable"}
@@ -61,7 +66,9 @@ def install(app: FastAPI) -> None:
         if state is not None:
             state.metrics.store_errors.inc()
         retry = request.app.state.settings.retry_after_s
-        log.warning("store unavailable: %s", exc)
+        # Warming up is expected right after start (clients poll /v1/ready or retry): one
+        # warning per polled request would bury real outages in the log.
+        (log.info if isinstance(exc, WarmingUp) else log.warning)("store unavailable: %s", exc)
         return JSONResponse(error_body(503, "the graph store is unavailable; retry later",
                                        reason=str(exc).splitlines()[0][:200]), 503,
                             headers={"Retry-After": str(retry)})

@@ -26,7 +26,7 @@ from __future__ import annotations
 import time
 
 from graph_build import cypher, schema
-from graph_build.errors import StoreError
+from graphgnn.api.errors import WarmingUp
 from graphgnn.api.fast_forward import supports
 from graphgnn.api.fast_order import frames_subgraph, score_new_order
 from graphgnn.api.ingest import hypothetical_frames, order_tables, user_row
@@ -36,10 +36,6 @@ from graphgnn.api.snapshot_cache import CachedState
 Node = tuple[str, str]
 _LINKS = (("device_id", "Device"), ("ip", "IP"), ("address_id", "Address"),
           ("payment_id", "PaymentMethod"))
-
-
-class WarmingUp(StoreError):
-    """The serving cache is not built yet and the settings say to answer 503 meanwhile."""
 
 
 def order_nodes(body: OrderRequest) -> list[Node]:
