@@ -98,6 +98,29 @@ class FraudCLI(LightningCLI):
                              "early_stopping.patience": 15})
         parser.add_lightning_class_args(ScoreWriter, "predict_writer")
 
+    def _no_pickle(self, subcommand: str) -> None:
+        """Load any ``--ckpt_path`` with ``weights_only=True`` unless told otherwise.
+
+        Lightning leaves it to torch's default for local files and unpickles remote ones
+        (``weights_only=False``: a crafted checkpoint runs code); the project's checkpoints
+        hold only tensors and plain data, so every load says so explicitly.
+        """
+        config = self.config_init.get(subcommand, {})
+        if "weights_only" in config and config["weights_only"] is None:
+            config["weights_only"] = True
+
+    def before_fit(self) -> None:
+        self._no_pickle("fit")
+
+    def before_validate(self) -> None:
+        self._no_pickle("validate")
+
+    def before_test(self) -> None:
+        self._no_pickle("test")
+
+    def before_predict(self) -> None:
+        self._no_pickle("predict")
+
     def after_fit(self) -> None:
         trainer, model, dm = self.trainer, self.model, self.datamodule
         if trainer.interrupted:
@@ -112,7 +135,7 @@ class FraudCLI(LightningCLI):
             trainer.save_checkpoint(best)
         metrics = {}
         for stage, run in (("val", trainer.validate), ("test", trainer.test)):
-            run(model, datamodule=dm, ckpt_path=best, verbose=False)
+            run(model, datamodule=dm, ckpt_path=best, verbose=False, weights_only=True)
             metrics[stage] = model.last_metrics.get(stage, {})
         log_dir = trainer.log_dir  # a collective under DDP: every rank asks
         if not trainer.is_global_zero:

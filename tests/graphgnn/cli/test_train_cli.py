@@ -131,6 +131,28 @@ def test_predict_writes_the_scores_of_every_predicted_node(generated_dir, traine
     assert users.anomaly_score.between(0, 1).all()
 
 
+class _RunsCode:
+    """Unpickling this runs code: it writes the marker file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.write_text, (self.marker, "unpickled"))
+
+
+def test_a_checkpoint_given_to_the_cli_is_never_unpickled(generated_dir, tmp_path):
+    marker = tmp_path / "ran.txt"
+    evil = tmp_path / "evil.ckpt"
+    torch.save({"state_dict": {}, "payload": _RunsCode(marker)}, evil)
+    with pytest.raises(Exception, match="(?i)weights.only"):
+        run_lightning_cli(["predict", "--config", CONFIG, "--data.source=tables",
+                           f"--data.data_dir={generated_dir}", f"--data.cache_dir={tmp_path}/c",
+                           f"--trainer.default_root_dir={tmp_path}/runs", "--model.hidden=8",
+                           f"--ckpt_path={evil}", f"--predict_writer.out={tmp_path}/s.csv"])
+    assert not marker.exists()
+
+
 @pytest.mark.gpu
 def test_gpu_config_trains_in_bf16_on_the_gpu(generated_dir, tmp_path, capsys):
     """configs/gpu.yaml (accelerator gpu, bf16-mixed) fits, tests and checkpoints on a GPU."""
