@@ -236,6 +236,9 @@ class EmbeddedServer:
             if not pid or not serves_folder(pid, self.home):
                 return False
             os.kill(pid, signal.SIGKILL)
+            print(f"fraudring: the embedded store (pid {pid}) stopped answering while a "
+                  "statement waited (a FalkorDB hang); killed it (every acknowledged write is "
+                  "kept)", file=sys.stderr)
             deadline = time.monotonic() + 30
             while self.life.is_held() and time.monotonic() < deadline:
                 with contextlib.suppress(ChildProcessError):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -50,7 +49,8 @@ class FalkorStore:
     def __init__(self, home: str | Path | None = None, graph: str = GRAPH_NAME) -> None:
         self.server = EmbeddedServer(home)
         self._graph_name = graph
-        self._watch = HangWatch(self._answers, self._kill_hung, hang_after())
+        self._watch = HangWatch(self._answers, lambda: self.server.kill_hung(self._info.pid),
+                                hang_after())
         self._connect(self.server.start())
         self.location = f"embedded ({self.server.home})"
         self._wrote = False
@@ -78,12 +78,6 @@ class FalkorStore:
     # -- a server that stops answering (see hang_watch) ----------------------------------------
     def _answers(self, timeout: float) -> bool:
         return probe(self._info, timeout) in ("ready", "loading")
-
-    def _kill_hung(self) -> None:
-        if self.server.kill_hung(self._info.pid):
-            print(f"fraudring: the embedded store (pid {self._info.pid}) answered nothing for "
-                  f"{self._watch.after_s:.0f} s while a statement waited (a FalkorDB hang); "
-                  "stopped it", file=sys.stderr)
 
     def _watched(self, call: Callable, retry: bool):
         """``call()`` under the hang watch; after a hang, restart the server and retry a read.

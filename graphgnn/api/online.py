@@ -112,10 +112,8 @@ class OnlineScorer:
         for label in self.population_labels:
             query = cypher.render("export/nodes", label=label)
             params = {"as_of": None, "since": None, "changed_after": None}
-            pages = list(self.store.read_frames(query, params,
-                                                numeric=schema.FLOAT_PROPERTIES))
-            fresh[label] = (pd.concat(pages, ignore_index=True) if pages
-                            else empty_node_frame(label))
+            pages = list(self.store.read_frames(query, params, numeric=schema.FLOAT_PROPERTIES))
+            fresh[label] = pd.concat(pages, ignore_index=True) if pages else empty_node_frame(label)
         self.population = fresh
 
     def refresh_distribution(self) -> dict:
