@@ -76,3 +76,22 @@ def test_no_reference_without_prepared_data():
         meta: dict = {}
 
     assert training_reference(None, Empty()) is None
+
+
+def test_feature_bins_are_computed_once_per_snapshot(generated_dir, monkeypatch):
+    """Every improved epoch saves a checkpoint; the bins depend on the data only."""
+    import graphgnn.model.reference as reference
+    from graphgnn.model.system import System
+
+    dm = prepared(generated_dir)
+    system = System(in_dims=dm.in_dims, hidden=8)
+    monkeypatch.delattr(dm, "_reference_bins", raising=False)  # shared: another test's save
+    calls = []
+    real = reference.feature_bins
+    monkeypatch.setattr(reference, "feature_bins",
+                        lambda x, names: calls.append(1) or real(x, names))
+    first = reference.training_reference(system, dm)
+    computed = len(calls)
+    second = reference.training_reference(system, dm)
+    assert computed > 0 and len(calls) == computed  # the second save reused the bins
+    assert first == second and first["columns"] is not second["columns"]
