@@ -14,6 +14,8 @@ order turns into a hub (its other pairs would go).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from graphgnn.api.order_features_fast import NewOrder, Rows  # noqa: F401 (types)
@@ -73,28 +75,30 @@ def user_pairs(state: CachedState, req: NewOrder, rows: Rows, with_order: bool) 
     return pairs
 
 
-def _columns(scorer) -> tuple[dict[str, int], list[int], list[int], list[int]]:
-    """(column -> position, base columns, their co_mean_ and co_max_ positions) of the
-    checkpoint's user columns; kept on the scorer (twice an order, ~20 us each to rebuild)."""
+class CoColumns(NamedTuple):
+    """Positions and names of the checkpoint's user columns that co-user aggregates read."""
+
+    col: dict[str, int]  # column -> position
+    base: list[int]  # the base columns that have co_mean_ / co_max_ columns
+    means: list[int]  # their co_mean_ positions
+    maxes: list[int]  # their co_max_ positions
+    mean_names: list[str]
+    max_names: list[str]
+
+
+def _columns(scorer) -> CoColumns:
+    """:class:`CoColumns` of the scorer, kept on it (twice an order, ~20 us each to rebuild)."""
     cached = scorer.__dict__.get("_serve_co_columns")
     if cached is not None:
         return cached
     names = scorer.feature_names["User"]
     col = {n: i for i, n in enumerate(names)}
     base = [col[n] for n in names if f"co_mean_{n}" in col]
-    cached = (col, base, [col[f"co_mean_{names[i]}"] for i in base],
-              [col[f"co_max_{names[i]}"] for i in base])
+    mean_names = [f"co_mean_{names[i]}" for i in base]
+    max_names = [f"co_max_{names[i]}" for i in base]
+    cached = CoColumns(col, base, [col[n] for n in mean_names], [col[n] for n in max_names],
+                       mean_names, max_names)
     scorer.__dict__["_serve_co_columns"] = cached
-    return cached
-
-
-def _co_names(scorer, base: list[int]) -> tuple[list[str], list[str]]:
-    """The co_mean_ and co_max_ column names of the base columns (kept on the scorer)."""
-    cached = scorer.__dict__.get("_serve_co_names")
-    if cached is None:
-        names = scorer.feature_names["User"]
-        cached = ([f"co_mean_{names[i]}" for i in base], [f"co_max_{names[i]}" for i in base])
-        scorer.__dict__["_serve_co_names"] = cached
     return cached
 
 
@@ -112,7 +116,8 @@ def user_context(state: CachedState, scorer, rows: Rows, after: Pairs, before: P
     """The user's raw ``co_*`` columns over its pairs ``after`` the order (co-users' base
     features as ``moved`` has them, else as cached)."""
     h = state.history
-    col, base, _, _ = _columns(scorer)
+    cols = _columns(scorer)
+    col, base = cols.col, cols.base
     names = scorer.feature_names["User"]
     co = sorted(after)
     n = len(co)
@@ -130,7 +135,7 @@ def user_context(state: CachedState, scorer, rows: Rows, after: Pairs, before: P
         theirs = np.array([unfinish("co_fraud", v) for v in x[:, col["co_fraud"]]])
         fresh = sum(b not in before for b in co)  # their co_fraud gains this user's label
         f["co2_fraud"] = float(theirs.sum()) + fresh * own - n * own
-    mean_names, max_names = _co_names(scorer, base)
+    mean_names, max_names = cols.mean_names, cols.max_names
     if n:
         # One reduction per row of the transposed block: each row is the column x[:, i]
         # laid out contiguously, reduced by the same pairwise sum as x[:, i].sum().
@@ -157,7 +162,7 @@ def co_user_updates(state: CachedState, scorer, rows: Rows, user_raw: np.ndarray
     from graphgnn.model.hetero import CO_USER
 
     h = state.history
-    col, base, means, maxes = _columns(scorer)
+    col, base, means, maxes = _columns(scorer)[:4]
     raw = state.raw_np("User")
     csr = state.in_edges.get(CO_USER)
     src = state.src_np(CO_USER) if csr is not None else np.zeros(0, np.int64)
@@ -208,7 +213,7 @@ def linked_user_updates(state: CachedState, scorer, req: NewOrder, rows: Rows,
     ``<kind>_users_max`` / ``_users_mean`` and 24 h co-arrivals (devices, IPs) or
     ``<kind>_users_max`` (addresses, cards)."""
     h = state.history
-    col = _columns(scorer)[0]
+    col = _columns(scorer).col
     raw = state.raw_np("User")
     for label, kind in _KINDS:
         e = rows.ent.get(label) if label in req.entities else None

@@ -1,9 +1,10 @@
 """The scoring endpoints: ``/v1/score/order``, ``/v1/score/user``, health, readiness, metrics.
 
 The scoring handlers are ``async``: an answer from the serving cache (the fast path: ~1 ms of
-numpy and one short store read) runs on the event loop itself, with no hand-off to a thread
-(the hand-off cost ~0.15 ms of CPU a request, a tenth of the whole answer, and bought nothing:
-a worker process is one core, its requests take turns on the interpreter lock anyway).
+numpy; a store statement only as the liveness check, at most every ``liveness_s``) runs on the
+event loop itself, with no hand-off to a thread (the hand-off cost CPU on every request and
+bought nothing: a worker process is one core, its requests take turns on the interpreter
+lock anyway).
 Whatever may wait long on the store goes to FastAPI's thread pool, so the event loop keeps
 serving: the exact path (writes, what-ifs in the past, a model the tree does not reproduce)
 and the periodic check for a newer scoring run (which may reload every batch score).

@@ -119,16 +119,16 @@ class Selection:
         model.train(was)
         return emb, logit
 
-    def tree_inputs(self, batch, t: str, with_embedding: bool = True,
-                    relations: list | None = None) -> np.ndarray:
-        """``[N_t, F (+ A) (+ H)]``: the type's features, the neighbour aggregates over
-        ``relations`` (when given), then (optionally) its GNN embedding."""
-        parts = [batch[t].x]
-        if relations is not None:
-            parts.append(neighbour_aggregates(batch.x_dict, batch.edge_index_dict, t, relations))
-        if with_embedding:
-            parts.append(self._gnn_outputs(batch, t)[0])
-        return torch.cat(parts, 1).float().cpu().numpy()
+    def _tree_matrices(self, batch, t: str, relations: list) -> tuple[dict, np.ndarray]:
+        """The trees' inputs of ``batch``'s type ``t`` — ``{False: [N_t, F + A], True:
+        [N_t, F + A + H]}``: the features, the neighbour aggregates over ``relations``, then
+        (True) the GNN embedding — and the GNN logit ``[N_t]``; one forward pass for all."""
+        plain = torch.cat([batch[t].x, neighbour_aggregates(batch.x_dict, batch.edge_index_dict,
+                                                            t, relations)], 1).float()
+        emb, logit = self._gnn_outputs(batch, t)
+        with_emb = torch.cat([plain, emb.float()], 1)
+        return {False: plain.cpu().numpy(), True: with_emb.cpu().numpy()}, \
+            logit.float().cpu().numpy()
 
     def tree_neighbours(self, x_dict: dict, edge_index_dict: dict, t: str) -> Tensor | None:
         """The neighbour aggregates type ``t``'s trees read (None: trees fitted without)."""
@@ -160,11 +160,12 @@ class Selection:
             y_tr, y_va = y_tr_all[m_tr], y_va_all[m_va]
             train, val = train.to(self.device), val.to(self.device)
             rel = relations_of(train.x_dict, train.edge_index_dict, t)
+            x_tr_all, _ = self._tree_matrices(train, t, rel)
+            x_va_all, g_va_all = self._tree_matrices(val, t, rel)
             fits = {}
             for with_emb in (False, True):
-                x_va = self.tree_inputs(val, t, with_emb, rel)[m_va]
-                model, info = fit_trees(self.tree_inputs(train, t, with_emb, rel)[m_tr], y_tr,
-                                        x_va, y_va, seed)
+                x_va = x_va_all[with_emb][m_va]
+                model, info = fit_trees(x_tr_all[with_emb][m_tr], y_tr, x_va, y_va, seed)
                 p_va = predict_trees(model, x_va)
                 fits[with_emb] = (model, info | {"embedding": with_emb, "neighbours": rel},
                                   p_va)
@@ -173,7 +174,7 @@ class Selection:
             model, info, p_va = fits[with_emb]
             info["blend"] = 0.0
             if decided:
-                g_va = self._gnn_outputs(val, t)[1].float().cpu().numpy()[m_va]
+                g_va = g_va_all[m_va]
                 grid = [(average_precision(_blend(p_va, g_va, w), y_va), -w) for w in BLEND]
                 w = -max(grid)[1]
                 if w > 0 and clearly_better(_blend(p_va, g_va, w), p_va, y_va, seed):

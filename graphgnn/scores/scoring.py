@@ -216,8 +216,8 @@ def run_scoring(
         for label, frame in scores.items():
             pct = percentiles(frame["anomaly_score"].to_numpy())
             plans.append(plan_label(label, frame, flags[label], pct, was[label],
-                                         why.get(label, {}),
-                                         None if region is None else region.get(label, set())))
+                                    why.get(label, {}),
+                                    None if region is None else region.get(label, set())))
         result.newly_flagged = sum(len(p.flag) for p in plans)
         result.unflagged = sum(len(p.unflag) for p in plans)
         log(f"writing {sum(p.rows for p in plans):,} scored nodes ({mode})")
