@@ -20,7 +20,7 @@ import pandas as pd
 from lightning.pytorch.callbacks import BasePredictionWriter, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
-from graph_build.errors import FraudringError
+from graph_build.errors import ConfigError, FraudringError
 from graphgnn.model.datamodule import DataModule
 from graphgnn.model.system import System
 
@@ -99,14 +99,17 @@ class FraudCLI(LightningCLI):
         parser.add_lightning_class_args(ScoreWriter, "predict_writer")
 
     def _no_pickle(self, subcommand: str) -> None:
-        """Load any ``--ckpt_path`` with ``weights_only=True`` unless told otherwise.
+        """Load any ``--ckpt_path`` with ``weights_only=True``; refuse to unpickle one.
 
-        Lightning leaves it to torch's default for local files and unpickles remote ones
-        (``weights_only=False``: a crafted checkpoint runs code); the project's checkpoints
-        hold only tensors and plain data, so every load says so explicitly.
+        Lightning leaves local files to torch's default and unpickles remote ones (a crafted
+        checkpoint then runs code); the project's checkpoints hold only tensors and plain
+        data, so every load says so explicitly and ``--weights_only=false`` is refused.
         """
         config = self.config_init.get(subcommand, {})
-        if "weights_only" in config and config["weights_only"] is None:
+        if "weights_only" in config:
+            if config["weights_only"] is False:
+                raise ConfigError("--weights_only=false is refused: checkpoints are never "
+                                  "unpickled (they hold tensors and plain data only)")
             config["weights_only"] = True
 
     def before_fit(self) -> None:

@@ -10,7 +10,7 @@ import pytest
 import torch
 from model_data import frames_of
 
-from graph_build.errors import FraudringError
+from graph_build.errors import ConfigError, FraudringError
 from graphgnn.cli.train import run_lightning_cli
 
 CONFIG = str(Path(__file__).resolve().parents[3] / "configs" / "demo.yaml")
@@ -151,6 +151,15 @@ def test_a_checkpoint_given_to_the_cli_is_never_unpickled(generated_dir, tmp_pat
                            f"--trainer.default_root_dir={tmp_path}/runs", "--model.hidden=8",
                            f"--ckpt_path={evil}", f"--predict_writer.out={tmp_path}/s.csv"])
     assert not marker.exists()
+
+
+def test_the_cli_refuses_to_unpickle_even_when_asked(generated_dir, trained_ckpt, tmp_path):
+    with pytest.raises(ConfigError, match="never unpickled"):
+        run_lightning_cli(["predict", "--config", CONFIG, "--data.source=tables",
+                           f"--data.data_dir={generated_dir}", f"--data.cache_dir={tmp_path}/c",
+                           f"--trainer.default_root_dir={tmp_path}/runs", "--model.hidden=8",
+                           f"--ckpt_path={trained_ckpt}", f"--predict_writer.out={tmp_path}/s.csv",
+                           "--weights_only=false"])
 
 
 @pytest.mark.gpu
