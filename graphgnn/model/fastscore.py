@@ -5,7 +5,8 @@ source rows and scatters them back (measured: ~70% of a 20k-user scoring pass, m
 ``scatter_add_`` over the first layer's 100+ raw feature columns). Mean aggregation is a
 sparse matrix product, so here each edge type's row-normalised adjacency is built once per
 graph (CSR, shared by every model and layer) and a layer is ``A @ (x W_l^T) + b_l + x_dst W_r^T``
-— the projection first when it narrows the rows (``A (x W) = (A x) W``). Only the types a
+— the projection first when it narrows the rows (``A (x W) = (A x) W``), and the root terms of
+every edge type into one node type summed as one product with the summed weights. Only the types a
 model's heads read are computed in its last layer.
 
 The result equals :meth:`System.node_scores` up to float rounding (a test holds them within
@@ -17,6 +18,7 @@ the hybrid's trees, the unsupervised score — goes through :meth:`System.node_s
 from __future__ import annotations
 
 import warnings
+import weakref
 
 import numpy as np
 import torch
@@ -51,6 +53,45 @@ def mean_adjacency(edge_index_dict: dict[EdgeType, Tensor],
     return out
 
 
+#: id(graph) -> (a weak reference to it, its adjacency): full-batch training and validation
+#: pass the same snapshot object every epoch, so its operators are built once.
+_CACHED: dict[int, tuple[weakref.ref, dict[EdgeType, Tensor]]] = {}
+
+
+def cached_adjacency(data) -> dict[EdgeType, Tensor]:
+    """:func:`mean_adjacency` of the graph ``data``, built once per graph object."""
+    hit = _CACHED.get(id(data))
+    if hit is not None and hit[0]() is data:  # an id can be reused once a graph is freed
+        return hit[1]
+    for key in [k for k, (ref, _) in _CACHED.items() if ref() is None]:
+        del _CACHED[key]
+    sizes = {t: data[t].num_nodes for t in data.node_types}
+    adj = mean_adjacency({et: data[et].edge_index for et in data.edge_types}, sizes)
+    _CACHED[id(data)] = (weakref.ref(data), adj)
+    return adj
+
+
+def embed(model, data) -> dict[str, Tensor]:
+    """``model(data.x_dict, data.edge_index_dict)``, with gradients, as sparse products where
+    that is faster.
+
+    Measured on a 30k-user snapshot: PyG's gather and scatter per edge type took about two
+    thirds of a training step's forward and backward; a cached CSR product does the same
+    mean in about half the time. Used for whole graphs on the CPU in full precision with mean
+    aggregation; sampled subgraphs (new every step: ``n_id``), other devices, autocast and
+    other aggregations take PyG's path.
+    """
+    x_dict = data.x_dict
+    whole = not any("n_id" in data[t] for t in data.node_types)
+    cpu = all(x.device.type == "cpu" and x.dtype == torch.float32 for x in x_dict.values())
+    if not (whole and cpu and not torch.is_autocast_enabled("cpu")
+            and model.plain_aggregations() == {"MeanAggregation"}):
+        return model(x_dict, data.edge_index_dict)
+    adj = cached_adjacency(data)
+    return embeddings(model, x_dict, {et: a for et, a in adj.items() if et in model.edge_types},
+                      set(x_dict))
+
+
 def supported(system) -> bool:
     """Whether :func:`node_scores` can take the fast path for ``system``."""
     if system.objective == "unsupervised" or getattr(system, "trees", None):
@@ -59,16 +100,65 @@ def supported(system) -> bool:
                for t in SCORED_TYPES)
 
 
-def _conv(c: SAGEConv, adj: Tensor, x_src: Tensor, x_dst: Tensor) -> Tensor:
+#: id(matrix) -> (a weak reference to it, its transpose), for the backward of training steps.
+_TRANSPOSES: dict[int, tuple[weakref.ref, Tensor]] = {}
+
+
+def _transpose(a: Tensor) -> Tensor:
+    hit = _TRANSPOSES.get(id(a))
+    if hit is not None and hit[0]() is a:
+        return hit[1]
+    for key in [k for k, (ref, _) in _TRANSPOSES.items() if ref() is None]:
+        del _TRANSPOSES[key]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        a_t = a.to_sparse_coo().t().coalesce().to_sparse_csr()
+    _TRANSPOSES[id(a)] = (weakref.ref(a), a_t)
+    return a_t
+
+
+class _Product(torch.autograd.Function):
+    """``a @ x`` for a constant sparse ``a``; the backward ``a.T @ g`` uses a transpose built
+    once per matrix (torch's own backward converts the layout at every step)."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, a: Tensor) -> Tensor:
+        ctx.a = a
+        return torch.sparse.mm(a, x)
+
+    @staticmethod
+    def backward(ctx, g: Tensor):
+        return torch.sparse.mm(_transpose(ctx.a), g.contiguous()), None
+
+
+def _product(a: Tensor, x: Tensor) -> Tensor:
+    if x.requires_grad and torch.is_grad_enabled():
+        return _Product.apply(x, a)
+    return torch.sparse.mm(a, x)
+
+
+def _neighbour_term(c: SAGEConv, adj: Tensor, x_src: Tensor) -> Tensor:
+    """``lin_l(mean of the in-neighbours)`` of one convolution."""
     w = c.lin_l.weight
     if w.shape[0] < w.shape[1]:  # project first: fewer columns to average
-        out = torch.sparse.mm(adj, x_src @ w.T)
+        out = _product(adj, x_src @ w.T)
     else:
-        out = torch.sparse.mm(adj, x_src) @ w.T
-    if c.lin_l.bias is not None:
-        out = out + c.lin_l.bias
-    if c.root_weight:
-        out = out + c.lin_r(x_dst)
+        out = _product(adj, x_src) @ w.T
+    return out + c.lin_l.bias if c.lin_l.bias is not None else out
+
+
+def _root_term(convs: list[SAGEConv], x_dst: Tensor) -> Tensor | None:
+    """The sum of the convolutions' ``lin_r(x_dst)`` as one product with the summed weights
+    (orders are the target of six edge types: one product instead of six)."""
+    convs = [c for c in convs if c.root_weight]
+    if not convs:
+        return None
+    w = convs[0].lin_r.weight if len(convs) == 1 else torch.stack(
+        [c.lin_r.weight for c in convs]).sum(0)
+    out = x_dst @ w.T
+    for c in convs:
+        if c.lin_r.bias is not None:
+            out = out + c.lin_r.bias
     return out
 
 
@@ -81,11 +171,17 @@ def embeddings(model, x_dict: dict[str, Tensor], adj: dict[EdgeType, Tensor],
     for i, conv in enumerate(model.convs):
         targets = set(h) if (i < last or model.jk != "last") else wanted
         msg: dict[str, Tensor] = {}
+        roots: dict[str, list[SAGEConv]] = {}
         for et, a in adj.items():
             if et not in conv.convs or et[0] not in h or et[2] not in targets:
                 continue
-            y = _conv(conv.convs[et], a, h[et[0]], h[et[2]])
+            y = _neighbour_term(conv.convs[et], a, h[et[0]])
             msg[et[2]] = msg[et[2]] + y if et[2] in msg else y
+            roots.setdefault(et[2], []).append(conv.convs[et])
+        for t, convs in roots.items():
+            root = _root_term(convs, h[t])
+            if root is not None:
+                msg[t] = msg[t] + root
         h = {t: model.update(i, t, h[t], msg.get(t)) for t in targets}
         outs.append(h)
     return model.jump(outs)

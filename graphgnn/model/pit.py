@@ -9,6 +9,8 @@ numpy group-bys and sorted searches the feature modules share (nothing loops per
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pandas as pd
 
@@ -82,15 +84,36 @@ def cut_frames(frames: GraphFrames, as_of: int | None = None) -> GraphFrames:
 
 
 # -- vectorised building blocks ------------------------------------------------------------------
+#: (rel type, ids of its frame and of both node frames) -> (weak references to the three,
+#: the positions): a snapshot's features ask for the same relationship a dozen times, and
+#: each answer hashes two key columns (a third of feature building at 30k users).
+_EDGE_POSITIONS: dict[tuple, tuple[tuple[weakref.ref, ...], tuple[np.ndarray, ...]]] = {}
+
+
 def _edges(g: GraphFrames, rel_type: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(source row, target row, time) of every relationship, as positions into node frames."""
+    """(source row, target row, time) of every relationship, as positions into node frames.
+
+    Computed once per (relationship frame, node frames) and returned read-only: the frames
+    of a snapshot are not modified after the cut (a replaced frame is a new object: a miss).
+    """
     spec = schema.rel(rel_type)
     frame = g.rels[rel_type]
+    parts = (frame, g.nodes.get(spec.source), g.nodes.get(spec.target))
+    key = (rel_type, *(id(x) for x in parts))
+    hit = _EDGE_POSITIONS.get(key)
+    if hit is not None and all(ref() is x for ref, x in zip(hit[0], parts)):
+        return hit[1]
     src_idx = pd.Index(g.keys(spec.source).astype(str))
     dst_idx = pd.Index(g.keys(spec.target).astype(str))
     s = src_idx.get_indexer(frame["src"].astype(str))
     d = dst_idx.get_indexer(frame["dst"].astype(str))
     t = _num(frame[spec.time], 0).astype(np.int64) if spec.time else np.zeros(len(frame), np.int64)
+    for a in (s, d, t):
+        a.setflags(write=False)
+    if all(x is not None for x in parts):
+        for k in [k for k, (refs, _) in _EDGE_POSITIONS.items() if any(r() is None for r in refs)]:
+            del _EDGE_POSITIONS[k]
+        _EDGE_POSITIONS[key] = (tuple(weakref.ref(x) for x in parts), (s, d, t))
     return s, d, t
 
 

@@ -31,6 +31,16 @@ def _norm(kind: str, dim: int) -> nn.Module:
     raise ValueError(f"norm must be 'layer', 'batch' or 'none', not {kind!r}")
 
 
+def _dropout(x: Tensor, p: float, training: bool) -> Tensor:
+    """Inverted dropout, as ``nn.functional.dropout``, from a uniform draw: on the CPU torch's
+    Bernoulli sampler took a fifth of a full-graph training step (12 ms per [41k, 32] tensor,
+    5.6 ms this way)."""
+    if not training or p <= 0.0:
+        return x
+    keep = (torch.rand_like(x) >= p).to(x.dtype)
+    return x * keep * (1.0 / (1.0 - p))
+
+
 def _sum_messages(conv: HeteroConv, h: dict[str, Tensor],
                   edges: dict[EdgeType, Tensor]) -> dict[str, Tensor]:
     """What ``conv(h, edges)`` computes for ``HeteroConv(aggr="sum")``, one edge type at a time.
@@ -152,7 +162,7 @@ class HeteroSAGE(nn.Module):
         else:
             out = prev
         out = torch.relu(self.norms[layer][t](out))
-        out = nn.functional.dropout(out, self.dropout, self.training)
+        out = _dropout(out, self.dropout, self.training)
         return out + prev if self.skip and layer > 0 else out
 
     def jump(self, outs: list[dict[str, Tensor]]) -> dict[str, Tensor]:

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from graphgnn.model import fastscore
 from graphgnn.model.hetero import SCORED_TYPES, edge_types
 from graphgnn.model.metrics import ranking
 from graphgnn.model.objectives import Objectives
@@ -110,7 +111,7 @@ class System(Objectives, Selection, L.LightningModule):
 
     # -- forward passes ------------------------------------------------------------------------
     def forward(self, batch) -> dict[str, Tensor]:
-        return self.model(batch.x_dict, batch.edge_index_dict)
+        return fastscore.embed(self.model, batch)
 
     def node_scores(self, batch) -> dict[str, Tensor]:
         """Anomaly scores in [0, 1] per scored type ``{t: [N_t]}`` (higher = more suspicious)."""
@@ -128,7 +129,7 @@ class System(Objectives, Selection, L.LightningModule):
                 continue
             model = self._model_for(t)
             if id(model) not in embs:
-                embs[id(model)] = model(batch.x_dict, batch.edge_index_dict)
+                embs[id(model)] = fastscore.embed(model, batch)
             logit = model.score_logits({t: embs[id(model)][t]})
             if t in logit:
                 out[t] = torch.sigmoid(logit[t].float())
