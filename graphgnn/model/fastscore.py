@@ -140,10 +140,8 @@ def _product(a: Tensor, x: Tensor) -> Tensor:
 def _neighbour_term(c: SAGEConv, adj: Tensor, x_src: Tensor) -> Tensor:
     """``lin_l(mean of the in-neighbours)`` of one convolution."""
     w = c.lin_l.weight
-    if w.shape[0] < w.shape[1]:  # project first: fewer columns to average
-        out = _product(adj, x_src @ w.T)
-    else:
-        out = _product(adj, x_src) @ w.T
+    # Project first when that narrows the rows: fewer columns to average.
+    out = _product(adj, x_src @ w.T) if w.shape[0] < w.shape[1] else _product(adj, x_src) @ w.T
     return out + c.lin_l.bias if c.lin_l.bias is not None else out
 
 

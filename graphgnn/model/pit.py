@@ -101,7 +101,7 @@ def _edges(g: GraphFrames, rel_type: str) -> tuple[np.ndarray, np.ndarray, np.nd
     parts = (frame, g.nodes.get(spec.source), g.nodes.get(spec.target))
     key = (rel_type, *(id(x) for x in parts))
     hit = _EDGE_POSITIONS.get(key)
-    if hit is not None and all(ref() is x for ref, x in zip(hit[0], parts)):
+    if hit is not None and all(ref() is x for ref, x in zip(hit[0], parts, strict=True)):
         return hit[1]
     src_idx = pd.Index(g.keys(spec.source).astype(str))
     dst_idx = pd.Index(g.keys(spec.target).astype(str))
