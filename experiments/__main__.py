@@ -48,10 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("command", choices=("quality", "perf", "report", "all"))
     ap.add_argument("--quick", action="store_true", help="small sizes, one seed: minutes")
     ap.add_argument("--sizes", type=int, nargs="+", help="users per generated graph")
-    ap.add_argument("--gen-seeds", type=int, nargs="+", help="generator seeds (101, 102, 103)")
+    ap.add_argument("--gen-seeds", type=int, nargs="+", help="generator seeds (default 101-106)")
     ap.add_argument("--train-seeds", type=int, nargs="+", help="training seeds (0, 1, 2)")
     ap.add_argument("--methods", nargs="+", help="only these methods (names in quality.csv)")
     ap.add_argument("--no-ieee", action="store_true", help="skip the IEEE-CIS subset")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="quality: graphs evaluated at once, one process each (default 1)")
     ap.add_argument("--scale-sizes", type=int, nargs="+",
                     help="users of the scale curve (default 10k 100k 1M; quick 10k 30k)")
     ap.add_argument("--no-benches", action="store_true", help="perf: only the scale curve")
@@ -60,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         from experiments.quality import run_quality
 
         run_quality(args.quick, args.sizes, args.gen_seeds, args.train_seeds, args.methods,
-                    ieee=not args.no_ieee)
+                    ieee=not args.no_ieee, jobs=args.jobs)
     if args.command in ("perf", "all"):
         from experiments.perf_scale import run_scale
 

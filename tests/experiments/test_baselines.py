@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -165,6 +167,30 @@ def test_quality_rows_replace_same_key(tmp_path):
     q = pd.read_csv(path)
     assert len(q) == 2
     assert q.loc[q["seed"] == 0, "auprc"].item() == pytest.approx(0.7)
+
+
+def _merge_many(path: str, worker: int) -> None:
+    from experiments.result_files import merge_rows
+
+    for seed in range(20):
+        merge_rows([{"dataset": f"d{worker}", "target": "User", "method": "gbt",
+                     "setting": "supervised", "seed": seed, "auprc": "0.5"}], Path(path))
+
+
+def test_concurrent_jobs_lose_no_rows(tmp_path):
+    """Two processes merging into one CSV at once (``quality --jobs 2``) keep every row."""
+    import multiprocessing
+
+    path = tmp_path / "q.csv"
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_merge_many, args=(str(path), w)) for w in (0, 1)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(60)
+        assert proc.exitcode == 0
+    q = pd.read_csv(path)
+    assert len(q) == 40 and q.groupby("dataset").size().to_dict() == {"d0": 20, "d1": 20}
 
 
 def test_report_tables_headline_and_flag_saturation():
