@@ -9,13 +9,12 @@ numpy group-bys and sorted searches the feature modules share (nothing loops per
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 import pandas as pd
 
 from graph_build import schema
 from graph_build.frames import GraphFrames
+from graphgnn.model.identity_cache import IdentityCache
 
 HOUR, DAY = 3_600_000, 86_400_000
 WINDOWS: dict[str, int] = {"1h": HOUR, "24h": DAY, "7d": 7 * DAY, "30d": 30 * DAY}
@@ -84,10 +83,9 @@ def cut_frames(frames: GraphFrames, as_of: int | None = None) -> GraphFrames:
 
 
 # -- vectorised building blocks ------------------------------------------------------------------
-#: (rel type, ids of its frame and of both node frames) -> (weak references to the three,
-#: the positions): a snapshot's features ask for the same relationship a dozen times, and
-#: each answer hashes two key columns (a third of feature building at 30k users).
-_EDGE_POSITIONS: dict[tuple, tuple[tuple[weakref.ref, ...], tuple[np.ndarray, ...]]] = {}
+#: A snapshot's features ask for the same relationship's positions a dozen times, and each
+#: answer hashes two key columns (a third of feature building at 30k users): once per frames.
+_EDGE_POSITIONS = IdentityCache()
 
 
 def _edges(g: GraphFrames, rel_type: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -98,23 +96,22 @@ def _edges(g: GraphFrames, rel_type: str) -> tuple[np.ndarray, np.ndarray, np.nd
     """
     spec = schema.rel(rel_type)
     frame = g.rels[rel_type]
-    parts = (frame, g.nodes.get(spec.source), g.nodes.get(spec.target))
-    key = (rel_type, *(id(x) for x in parts))
-    hit = _EDGE_POSITIONS.get(key)
-    if hit is not None and all(ref() is x for ref, x in zip(hit[0], parts, strict=True)):
-        return hit[1]
-    src_idx = pd.Index(g.keys(spec.source).astype(str))
-    dst_idx = pd.Index(g.keys(spec.target).astype(str))
-    s = src_idx.get_indexer(frame["src"].astype(str))
-    d = dst_idx.get_indexer(frame["dst"].astype(str))
-    t = _num(frame[spec.time], 0).astype(np.int64) if spec.time else np.zeros(len(frame), np.int64)
-    for a in (s, d, t):
-        a.setflags(write=False)
-    if all(x is not None for x in parts):
-        for k in [k for k, (refs, _) in _EDGE_POSITIONS.items() if any(r() is None for r in refs)]:
-            del _EDGE_POSITIONS[k]
-        _EDGE_POSITIONS[key] = (tuple(weakref.ref(x) for x in parts), (s, d, t))
-    return s, d, t
+    source, target = g.nodes.get(spec.source), g.nodes.get(spec.target)
+
+    def build() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        src_idx = pd.Index(g.keys(spec.source).astype(str))
+        dst_idx = pd.Index(g.keys(spec.target).astype(str))
+        s = src_idx.get_indexer(frame["src"].astype(str))
+        d = dst_idx.get_indexer(frame["dst"].astype(str))
+        t = (_num(frame[spec.time], 0).astype(np.int64) if spec.time
+             else np.zeros(len(frame), np.int64))
+        for a in (s, d, t):
+            a.setflags(write=False)
+        return s, d, t
+
+    if source is None or target is None:
+        return build()
+    return _EDGE_POSITIONS.get(rel_type, (frame, source, target), build)
 
 
 def _count(group: np.ndarray, n: int, weights: np.ndarray | None = None) -> np.ndarray:
