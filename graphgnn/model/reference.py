@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from graphgnn.model.hetero import SCORED_TYPES
+from graphgnn.model.identity_cache import IdentityCache
 from graphgnn.scores.monitor import REFERENCE_FORMAT, SCORE, column_bins
 
 #: The stage whose snapshot is the reference (see the module docstring).
@@ -73,6 +74,10 @@ def final_save(system) -> bool:
     return loop is None or bool(loop.done)
 
 
+#: Feature bins of each training snapshot, by identity.
+_BINS = IdentityCache()
+
+
 def training_reference(system, datamodule) -> dict[str, Any] | None:
     """The reference of ``system`` on ``datamodule``'s last snapshot (None without data).
 
@@ -86,16 +91,15 @@ def training_reference(system, datamodule) -> dict[str, Any] | None:
         return None
     # The bins depend on the data only, not on the weights: computed once per snapshot (they
     # cost 6 s of a 30k-user fit when every improved epoch's save recomputed them).
-    cached = getattr(datamodule, "_reference_bins", None)
-    if cached is None or cached[0] is not data:
+    def build() -> tuple[dict, dict[str, int]]:
         bins, nodes = {}, {}
         for t in SCORED_TYPES:
             if t in data.node_types and t in names and data[t].x.shape[1] == len(names[t]):
                 bins[t] = feature_bins(data[t].x.cpu().numpy(), list(names[t]))
                 nodes[t] = int(data[t].num_nodes)
-        cached = (data, bins, nodes)
-        datamodule._reference_bins = cached
-    _, bins, nodes = cached
+        return bins, nodes
+
+    bins, nodes = _BINS.get("feature bins", (data,), build)
     columns: dict[str, dict[str, Any]] = {t: dict(c) for t, c in bins.items()}
     if not final_save(system):
         return _reference(data, nodes, columns, scored=False)

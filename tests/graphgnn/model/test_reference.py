@@ -85,7 +85,9 @@ def test_feature_bins_are_computed_once_per_snapshot(generated_dir, monkeypatch)
 
     dm = prepared(generated_dir)
     system = System(in_dims=dm.in_dims, hidden=8)
-    monkeypatch.delattr(dm, "_reference_bins", raising=False)  # shared: another test's save
+    from graphgnn.model.identity_cache import IdentityCache
+
+    monkeypatch.setattr(reference, "_BINS", IdentityCache())  # shared: another test's save
     calls = []
     real = reference.feature_bins
     monkeypatch.setattr(reference, "feature_bins",
